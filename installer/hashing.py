@@ -1,0 +1,54 @@
+"""sha256 of model files, with progress and cancel, and the short hashes A1111 users know."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from installer.errors import MapleError
+
+CHUNK = 4 * 1024 * 1024
+Progress = Callable[[int, int], None]
+
+
+class Cancelled(MapleError):
+    code = "cancelled"
+
+
+def sha256_file(
+    path: Path,
+    start: int = 0,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> str:
+    """Hex sha256 of ``path`` from byte ``start`` to the end; ``progress(done, total)`` per chunk."""
+    digest = hashlib.sha256()
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    total = path.stat().st_size - start
+    done = 0
+    with path.open("rb", buffering=0) as fh:
+        fh.seek(start)
+        while True:
+            n = fh.readinto(buf)
+            if not n:
+                break
+            digest.update(view[:n])
+            done += n
+            if progress is not None:
+                progress(done, total)
+            if cancel is not None and cancel.is_set():
+                raise Cancelled(f"Hashing {path.name} was cancelled")
+    return digest.hexdigest()
+
+
+def model_hash(sha256: str) -> str:
+    """A1111's checkpoint "Model hash" (and Civitai's AutoV2, upper-cased): 10 hex."""
+    return sha256[:10]
+
+
+def lora_short_hash(tensor_sha256: str) -> str:
+    """A1111's "Lora hashes" entry: 12 hex of the sha256 of the bytes after the header."""
+    return tensor_sha256[:12]

@@ -1,0 +1,122 @@
+"""The data home: where a user's models, outputs, settings, caches and logs live.
+
+Resolution order: an explicit ``--home``, then ``MAPLE_HOME``, then portable mode (a file named
+``maple-portable`` beside the program puts the home in a ``data`` folder next to it), then the
+platform's user data folder. The layout inside is AUTOMATIC1111's, so an existing A1111 folder can
+be used as a home or added as a shared folder.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from installer.errors import HomeError
+
+ENV_VAR = "MAPLE_HOME"
+PORTABLE_MARKER = "maple-portable"
+APP_NAME = "Maple"
+
+CHECKPOINT_DIR = "models/Stable-diffusion"
+VAE_DIR = "models/VAE"
+LORA_DIR = "models/Lora"
+MODEL_DIRS = {"checkpoint": CHECKPOINT_DIR, "vae": VAE_DIR, "lora": LORA_DIR}
+LAYOUT = (
+    CHECKPOINT_DIR,
+    VAE_DIR,
+    LORA_DIR,
+    "models/VAE-approx",
+    "outputs/txt2img-images",
+    "outputs/img2img-images",
+    "cache",
+    "logs",
+)
+
+
+@dataclass(frozen=True)
+class Home:
+    """A resolved data home. ``ensure()`` creates the A1111 layout on first use."""
+
+    root: Path
+
+    @property
+    def settings_file(self) -> Path:
+        return self.root / "settings.json"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / "cache"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def outputs_dir(self) -> Path:
+        return self.root / "outputs"
+
+    def models_dir(self, kind: str) -> Path:
+        return self.root / MODEL_DIRS[kind]
+
+    def ensure(self) -> Home:
+        try:
+            for rel in LAYOUT:
+                (self.root / rel).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise HomeError(f"Cannot create the data home at {self.root}: {exc.strerror or exc}") from exc
+        return self
+
+
+def program_dir() -> Path:
+    """The folder of the running program (the frozen executable, or the checkout)."""
+    if getattr(sys, "frozen", False):
+        return Path(sys.executable).resolve().parent
+    return Path(__file__).resolve().parent.parent
+
+
+def default_root() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def resolve_home(explicit: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Home:
+    """Find the data home without creating anything."""
+    env = dict(os.environ) if env is None else env
+    if explicit:
+        return Home(Path(explicit).expanduser().absolute())
+    if env.get(ENV_VAR):
+        return Home(Path(env[ENV_VAR]).expanduser().absolute())
+    prog = program_dir()
+    if (prog / PORTABLE_MARKER).exists():
+        return Home(prog / "data")
+    return Home(default_root())
+
+
+MODEL_EXTENSIONS = {
+    "checkpoint": (".safetensors", ".ckpt"),
+    "vae": (".safetensors", ".ckpt", ".pt"),
+    "lora": (".safetensors",),
+}
+
+
+def model_folders(home: Home, shared: list[str] | tuple[str, ...], kind: str) -> list[Path]:
+    """The folders holding models of ``kind``: the home's, then each shared A1111/秋叶 root's.
+
+    A shared folder may be an A1111 root (``models/...`` inside) or a folder of model files itself.
+    """
+    folders = [home.models_dir(kind)]
+    for entry in shared:
+        root = Path(entry).expanduser()
+        candidate = root / MODEL_DIRS[kind]
+        folders.append(candidate if (root / "models").is_dir() else root)
+    seen: set[Path] = set()
+    unique = []
+    for folder in folders:
+        key = folder.resolve() if folder.exists() else folder
+        if key not in seen:
+            seen.add(key)
+            unique.append(folder)
+    return unique

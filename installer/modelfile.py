@@ -1,0 +1,152 @@
+"""Reading model files without loading them: the safetensors header, the kind and architecture.
+
+Everything here reads a few kilobytes at most and never imports torch. A file that is not a
+usable model (truncated, an HTML error page, a git-LFS pointer, a bad header) raises
+``BrokenModelError`` with the reason a user can act on.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from installer.errors import BrokenModelError
+
+MAX_HEADER = 100 * 1024 * 1024
+DEMO_METADATA_KEY = "maple.demo"
+
+# Architecture ids and the names users know.
+ARCH_NAMES = {
+    "sd1": "SD1.x",
+    "sd1-inpaint": "SD1.x inpainting",
+    "sd2": "SD2.x",
+    "sdxl": "SDXL base",
+    "sdxl-refiner": "SDXL refiner",
+    "demo": "Maple demo (noise)",
+    "unknown": "unknown",
+}
+KINDS = ("checkpoint", "vae", "lora", "taesd", "unknown")
+
+
+@dataclass(frozen=True)
+class Header:
+    tensors: dict[str, dict[str, Any]]
+    metadata: dict[str, str]
+    header_len: int
+    data_len: int
+
+    @property
+    def data_offset(self) -> int:
+        """Where the tensor bytes start (A1111's LoRA hash covers everything from here)."""
+        return 8 + self.header_len
+
+    def shape(self, key: str) -> list[int] | None:
+        info = self.tensors.get(key)
+        return list(info["shape"]) if info else None
+
+
+def _sniff(head: bytes) -> str | None:
+    text = head.lstrip()[:64].lower()
+    if text.startswith(b"version https://git-lfs"):
+        return "it is a git-LFS pointer, not the model (the real file was never fetched)"
+    if text.startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")):
+        return "it is an HTML page (an error or login page saved under the model's name)"
+    if text.startswith((b"{", b"[")) and len(head) >= 8 and struct.unpack("<Q", head[:8])[0] > MAX_HEADER:
+        return "it is a JSON document, not a model"
+    return None
+
+
+def read_header(path: Path) -> Header:
+    """Parse and check a safetensors header; the file's size must match what it declares."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(8)
+            if len(head) < 8:
+                raise BrokenModelError(f"{path.name} is empty or truncated ({size} bytes)")
+            sniffed = _sniff(head + fh.read(56))
+            if sniffed:
+                raise BrokenModelError(f"{path.name} is not a model: {sniffed}")
+            (n,) = struct.unpack("<Q", head)
+            if n > MAX_HEADER:
+                raise BrokenModelError(f"{path.name} is not a safetensors file (header length {n} is too large)")
+            if 8 + n > size:
+                raise BrokenModelError(f"{path.name} is truncated: its header is cut off ({size} bytes)")
+            fh.seek(8)
+            raw = fh.read(n)
+    except OSError as exc:
+        raise BrokenModelError(f"{path.name} cannot be read: {exc.strerror or exc}") from exc
+    try:
+        parsed = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BrokenModelError(f"{path.name} has a damaged header ({exc.__class__.__name__})") from exc
+    if not isinstance(parsed, dict):
+        raise BrokenModelError(f"{path.name} has a damaged header (not a JSON object)")
+    metadata = parsed.pop("__metadata__", None) or {}
+    data_len = 0
+    for key, info in parsed.items():
+        offsets = info.get("data_offsets") if isinstance(info, dict) else None
+        if not (isinstance(offsets, list) and len(offsets) == 2 and "shape" in info):
+            raise BrokenModelError(f"{path.name} has a damaged header (tensor {key!r})")
+        data_len = max(data_len, int(offsets[1]))
+    expected = 8 + n + data_len
+    if size < expected:
+        raise BrokenModelError(
+            f"{path.name} is truncated: {size:,} of {expected:,} bytes (an interrupted download?)"
+        )
+    return Header(parsed, {str(k): str(v) for k, v in metadata.items()}, n, data_len)
+
+
+def _lora_arch(keys: list[str]) -> str:
+    if any(k.startswith(("lora_te2_", "lora_te1_")) or "text_encoder_2" in k for k in keys):
+        return "sdxl"
+    if any("input_blocks_" in k or "output_blocks_" in k for k in keys) and any(
+        "transformer_blocks_9" in k or "transformer_blocks.9" in k for k in keys
+    ):
+        return "sdxl"
+    if any(k.startswith(("lora_te_", "lora_unet_", "text_encoder.", "unet.")) for k in keys):
+        return "sd1"
+    return "unknown"
+
+
+def _checkpoint_arch(h: Header) -> str:
+    keys = h.tensors
+    if any(k.startswith("conditioner.embedders.1.") for k in keys):
+        return "sdxl"
+    if any(k.startswith("conditioner.embedders.0.") for k in keys):
+        return "sdxl-refiner"
+    conv_in = h.shape("model.diffusion_model.input_blocks.0.0.weight") or []
+    attn = h.shape("model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight") or []
+    if attn and attn[-1] == 1024:
+        return "sd2"
+    if len(conv_in) > 1 and conv_in[1] == 9:
+        return "sd1-inpaint"
+    return "sd1"
+
+
+def classify(h: Header) -> tuple[str, str]:
+    """Return (kind, arch) from the tensor names and shapes alone."""
+    if h.metadata.get(DEMO_METADATA_KEY):
+        return "checkpoint", "demo"
+    keys = list(h.tensors)
+    if any(k.startswith("model.diffusion_model.") for k in keys):
+        return "checkpoint", _checkpoint_arch(h)
+    if any(("lora_down" in k or "lora_up" in k or "lora_A" in k or "lora_B" in k) for k in keys):
+        return "lora", _lora_arch(keys)
+    if any(k.startswith(("encoder.layers.", "decoder.layers.")) for k in keys):
+        return "taesd", "unknown"
+    if any(k.startswith(("encoder.conv_in", "decoder.conv_out", "first_stage_model.encoder")) for k in keys):
+        return "vae", "unknown"
+    if any(k.startswith(("unet.", "down_blocks.")) for k in keys):
+        return "unknown", "unknown"
+    return "unknown", "unknown"
+
+
+def inspect(path: Path) -> tuple[Header, str, str]:
+    """Read a safetensors file's header and classify it: (header, kind, arch)."""
+    header = read_header(path)
+    kind, arch = classify(header)
+    return header, kind, arch

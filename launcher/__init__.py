@@ -1,0 +1,1 @@
+"""Maple launcher package."""

@@ -1,0 +1,1 @@
+"""Loading models: checkpoints, VAEs, LoRAs, the demo model and the listing of what exists."""

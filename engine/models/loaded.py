@@ -1,0 +1,30 @@
+"""The model the worker generates with (shared by loading and generation)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class LoadedModel:
+    pipe: Any  # diffusers StableDiffusionPipeline / StableDiffusionXLPipeline (txt2img)
+    arch: str  # "sd1" | "sd1-inpaint" | "sd2" | "sdxl" | "sdxl-refiner" | "demo"
+    name: str  # the file name users see, e.g. "v1-5-pruned-emaonly.safetensors"
+    path: Path
+    sha256: str | None = None
+    device: Any = None  # torch.device
+    dtype: Any = None  # torch.dtype
+    vae_name: str = "Automatic"
+    vae_sha256: str | None = None
+    applied_loras: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def model_hash(self) -> str:
+        return (self.sha256 or "")[:10]
+
+    @property
+    def title(self) -> str:
+        """A1111's title: ``name [hash]``."""
+        return f"{self.name} [{self.model_hash}]" if self.sha256 else self.name

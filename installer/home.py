@@ -22,12 +22,13 @@ APP_NAME = "Maple"
 CHECKPOINT_DIR = "models/Stable-diffusion"
 VAE_DIR = "models/VAE"
 LORA_DIR = "models/Lora"
-MODEL_DIRS = {"checkpoint": CHECKPOINT_DIR, "vae": VAE_DIR, "lora": LORA_DIR}
+TAESD_DIR = "models/VAE-approx"
+MODEL_DIRS = {"checkpoint": CHECKPOINT_DIR, "vae": VAE_DIR, "lora": LORA_DIR, "taesd": TAESD_DIR}
 LAYOUT = (
     CHECKPOINT_DIR,
     VAE_DIR,
     LORA_DIR,
-    "models/VAE-approx",
+    TAESD_DIR,
     "outputs/txt2img-images",
     "outputs/img2img-images",
     "cache",
@@ -99,6 +100,7 @@ MODEL_EXTENSIONS = {
     "checkpoint": (".safetensors", ".ckpt"),
     "vae": (".safetensors", ".ckpt", ".pt"),
     "lora": (".safetensors",),
+    "taesd": (".safetensors", ".pth"),
 }
 
 

@@ -52,3 +52,31 @@ def model_hash(sha256: str) -> str:
 def lora_short_hash(tensor_sha256: str) -> str:
     """A1111's "Lora hashes" entry: 12 hex of the sha256 of the bytes after the header."""
     return tensor_sha256[:12]
+
+
+def sha256_file_split(
+    path: Path,
+    split: int,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> tuple[str, str]:
+    """One read of ``path`` giving (sha256 of the whole file, sha256 of the bytes from ``split``).
+
+    For a LoRA, ``split`` is where the tensor data starts, so the second hash is A1111's LoRA hash.
+    """
+    whole, tail = hashlib.sha256(), hashlib.sha256()
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    total = path.stat().st_size
+    done = 0
+    with path.open("rb", buffering=0) as fh:
+        while n := fh.readinto(buf):
+            whole.update(view[:n])
+            if done + n > split:
+                tail.update(view[max(0, split - done):n])
+            done += n
+            if progress is not None:
+                progress(done, total)
+            if cancel is not None and cancel.is_set():
+                raise Cancelled(f"Hashing {path.name} was cancelled")
+    return whole.hexdigest(), tail.hexdigest()

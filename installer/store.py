@@ -1,0 +1,192 @@
+"""The model store: every model in the data home and in the user's shared folders, in place.
+
+``scan()`` is fast (a stat per file, headers only for new or changed files, hashes from the cache);
+``hash_missing()`` computes the missing hashes in the background with progress and cancel.
+Files are never copied or linked; shared folders are read-only to Maple.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from installer.catalog import Catalog, load_catalog
+from installer.errors import UnsafePathError
+from installer.hash_cache import FileRecord, HashCache
+from installer.hashing import Cancelled, sha256_file_split
+from installer.home import MODEL_DIRS, Home
+from installer.store_entry import (
+    HOME_LOCATION,
+    ModelEntry,
+    ModelFolder,
+    State,
+    make_entry,
+    shared_model_folders,
+)
+from installer.store_probe import EXTENSIONS, probe, walk
+
+log = logging.getLogger(__name__)
+
+__all__ = ["HOME_LOCATION", "ModelEntry", "ModelFolder", "ModelStore", "State", "StoreProgress"]
+_KIND_ORDER = {kind: i for i, kind in enumerate(MODEL_DIRS)}
+StoreProgress = Callable[[int, int, str], None]  # (bytes done, bytes total, file name)
+
+
+class ModelStore:
+    def __init__(self, home: Home, shared_folders: Sequence[str | Path] = (),
+                 catalog: Catalog | None = None, cache: HashCache | None = None) -> None:
+        self.home = home
+        self.shared_folders = [str(s) for s in shared_folders]
+        self.catalog = catalog if catalog is not None else load_catalog()
+        self.cache = cache if cache is not None else HashCache(home.cache_dir / "hashes.json")
+        self._entries: dict[Path, ModelEntry] = {}
+        self._lock = threading.Lock()
+
+    def folders(self) -> list[ModelFolder]:
+        found = [ModelFolder(self.home.models_dir(k), k, HOME_LOCATION) for k in MODEL_DIRS]
+        for shared in self.shared_folders:
+            found.extend(shared_model_folders(shared))
+        seen: set[Path] = set()
+        unique = []
+        for folder in found:
+            key = folder.path.resolve()
+            if key not in seen:
+                seen.add(key)
+                unique.append(folder)
+        return unique
+
+    @property
+    def entries(self) -> list[ModelEntry]:
+        return list(self._entries.values())
+
+    def scan(self) -> list[ModelEntry]:
+        """List every model file and broken file in all folders; reads headers only when needed."""
+        entries: dict[Path, ModelEntry] = {}
+        seen_files: set[object] = set()
+        for folder in self.folders():
+            for item in walk(folder.path):
+                st = item.stat()
+                identity = (st.st_dev, st.st_ino) if st.st_ino else os.path.realpath(item.path)
+                if identity in seen_files:
+                    continue
+                seen_files.add(identity)
+                path = Path(item.path)
+                record = self._record(path, st.st_size, st.st_mtime_ns, folder.kind)
+                entries[path] = self._entry(path, folder, record)
+        self._prune(entries)
+        self.cache.save()
+        ordered = dict(sorted(entries.items(), key=lambda kv: (_KIND_ORDER.get(kv[1].kind, 9), kv[1].name.lower())))
+        with self._lock:
+            self._entries = ordered
+        return list(ordered.values())
+
+    def _record(self, path: Path, size: int, mtime_ns: int, kind: str | None) -> FileRecord:
+        record = self.cache.get(path, size, mtime_ns)
+        if record is None or (record.kind is None and record.broken is None):
+            fresh = probe(path, size, mtime_ns, kind)
+            if record is not None and record.sha256:
+                fresh = fresh.with_hashes(record.sha256, record.tensor_sha256)
+            record = fresh
+            self.cache.put(path, record)
+        return record
+
+    def _prune(self, entries: dict[Path, ModelEntry]) -> None:
+        prefixes = tuple(str(f.path) + os.sep for f in self.folders())
+        for key in self.cache.paths():
+            if key.startswith(prefixes) and Path(key) not in entries:
+                self.cache.forget(Path(key))
+
+    def _entry(self, path: Path, folder: ModelFolder, rec: FileRecord) -> ModelEntry:
+        return make_entry(self.catalog, path, folder, rec)
+
+    def _needs_hash(self, entry: ModelEntry) -> bool:
+        if entry.state is State.BROKEN:
+            return False
+        return entry.sha256 is None or (entry.kind == "lora" and entry.lora_hash is None)
+
+    def hash_missing(self, progress: StoreProgress | None = None,
+                     cancel: threading.Event | None = None) -> list[ModelEntry]:
+        """Hash every listed file that has no cached hash; stops early (keeping what is done) on cancel."""
+        if not self._entries:
+            self.scan()
+        todo = [e for e in self.entries if self._needs_hash(e)]
+        total = sum(e.size for e in todo)
+        done = 0
+        try:
+            for entry in todo:
+                if cancel is not None and cancel.is_set():
+                    break
+                self._hash(entry, progress, cancel, done, total)
+                done += entry.size
+        except Cancelled:
+            log.info("Hashing cancelled after %d of %d bytes", done, total)
+        finally:
+            self.cache.save()
+        return self.entries
+
+    def _hash(self, entry: ModelEntry, progress: StoreProgress | None, cancel: threading.Event | None,
+              offset: int, total: int) -> ModelEntry:
+        st = entry.path.stat()
+        record = self._record(entry.path, st.st_size, st.st_mtime_ns, entry.kind)
+        if record.broken:
+            return self._replace(entry, record)
+        report = (lambda d, _t: progress(offset + d, total, entry.name)) if progress else None
+        split = record.data_offset if record.data_offset is not None else st.st_size
+        whole, tail = sha256_file_split(entry.path, split, report, cancel)
+        after = entry.path.stat()
+        if (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns):
+            log.warning("%s changed while it was hashed; it will be hashed again later", entry.path)
+            return entry
+        record = record.with_hashes(whole, tail if record.kind == "lora" else None)
+        self.cache.put(entry.path, record)
+        return self._replace(entry, record)
+
+    def _replace(self, entry: ModelEntry, record: FileRecord) -> ModelEntry:
+        folder = next(f for f in self.folders() if entry.path.is_relative_to(f.path))
+        fresh = self._entry(entry.path, folder, record)
+        with self._lock:
+            self._entries[entry.path] = fresh
+        return fresh
+
+    def _known(self, path: Path) -> tuple[Path, ModelFolder]:
+        target = Path(path).expanduser().absolute()
+        real = target.resolve()
+        for folder in self.folders():
+            if real.is_relative_to(folder.path.resolve()) and real != folder.path.resolve():
+                return target, folder
+        raise UnsafePathError(f"{target} is not inside one of Maple's model folders")
+
+    def verify(self, path: Path, progress: StoreProgress | None = None,
+               cancel: threading.Event | None = None) -> ModelEntry:
+        """Hash ``path`` again from its bytes (ignoring the cache) and return its fresh state."""
+        target, folder = self._known(path)
+        self.cache.forget(target)
+        st = target.stat()
+        record = self._record(target, st.st_size, st.st_mtime_ns, folder.kind)
+        entry = self._entry(target, folder, record)
+        if entry.state is not State.BROKEN:
+            entry = self._hash(entry, progress, cancel, 0, entry.size)
+        self.cache.save()
+        with self._lock:
+            self._entries[target] = entry
+        return entry
+
+    def remove(self, path: Path, allow_shared: bool = False) -> None:
+        """Send a model file to the trash; refuses anything outside the model folders."""
+        from send2trash import send2trash
+
+        target, folder = self._known(path)
+        if not target.is_file() or not target.name.lower().endswith(EXTENSIONS):
+            raise UnsafePathError(f"{target} is not a model file", "Only model files can be removed.")
+        if folder.location != HOME_LOCATION and not allow_shared:
+            raise UnsafePathError(f"{target.name} is in the shared folder {folder.location}, which Maple only reads",
+                                  "Delete it from the program that owns that folder.")
+        send2trash(str(target))
+        log.info("Sent %s to the trash", target)
+        self.cache.forget(target)
+        self.cache.save()
+        with self._lock:
+            self._entries.pop(target, None)

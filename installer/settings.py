@@ -41,7 +41,7 @@ class Settings(BaseModel):
     version: int = SETTINGS_VERSION
     language: Language = "system"
     theme: Theme = "system"
-    port: int = Field(7860, ge=1, le=65535)
+    port: int = Field(default=7860, ge=1, le=65535)
     listen: bool = False
     api_auth: str = ""
     device: Device = "auto"

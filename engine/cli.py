@@ -1,0 +1,143 @@
+"""The engine's command line: flags, their defaults (settings.json, then the machine check) and checks.
+
+Nothing heavy here: parsing must stay fast because it runs before the socket is bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from installer.home import Home, resolve_home
+
+log = logging.getLogger(__name__)
+
+DEVICES = ("auto", "cuda", "mps", "cpu")
+PRECISIONS = ("auto", "fp16", "bf16", "fp32")
+VRAM_MODES = ("auto", "high", "medium", "low")
+DEFAULT_PORT = 7860
+
+
+class UsageError(Exception):
+    """A flag combination the engine refuses; the message is shown to the user."""
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    home: Home
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    api_auth: str = ""
+    device: str = "auto"
+    precision: str = "auto"
+    vram_mode: str = "auto"
+    model: str = ""
+    allow_pickle: bool = False
+    parent_pid: int | None = None
+    shared_folders: tuple[str, ...] = ()
+
+    @property
+    def listening(self) -> bool:
+        return self.host not in ("127.0.0.1", "localhost", "::1")
+
+    @property
+    def auth_pair(self) -> tuple[str, str] | None:
+        if not self.api_auth:
+            return None
+        user, _, password = self.api_auth.partition(":")
+        return user, password
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="maple-engine", description="Maple's Stable Diffusion engine (A1111-compatible API).")
+    p.add_argument("--home", help="data home (default: MAPLE_HOME, portable folder or the user data folder)")
+    p.add_argument("--port", type=int, default=None, help=f"port to serve on (default {DEFAULT_PORT}; the next free one if taken)")
+    p.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
+    p.add_argument("--listen", action="store_true", default=None, help="serve on all interfaces (needs --api-auth)")
+    p.add_argument("--api-auth", default=None, metavar="USER:PASS", help="HTTP Basic credentials for every request")
+    p.add_argument("--device", choices=DEVICES, default=None)
+    p.add_argument("--precision", choices=PRECISIONS, default=None)
+    p.add_argument("--vram-mode", choices=VRAM_MODES, default=None)
+    p.add_argument("--model", default=None, help="checkpoint to start with (file name in models/Stable-diffusion)")
+    p.add_argument("--allow-pickle", action="store_true", default=None, help="allow .ckpt files that need full unpickling")
+    p.add_argument("--parent-pid", type=int, default=None, help="exit when this process goes away")
+    return p
+
+
+def _settings(home: Home) -> Any:
+    from installer.settings import load_settings
+
+    result = load_settings(home.settings_file)
+    for problem in result.problems:
+        log.warning("%s", problem)
+    return result.settings
+
+
+def machine_defaults(home: Home) -> dict[str, str]:
+    """Device/precision/VRAM mode the machine check recommends; empty when it cannot say."""
+    try:
+        from installer import machine
+    except ImportError:
+        return {}
+    try:
+        rec = machine.check(home).recommendation
+    except Exception as exc:  # the machine check is advisory: never block the engine on it
+        log.warning("The machine check failed (%s); using automatic defaults.", exc)
+        return {}
+    return {"device": rec.device, "precision": rec.precision, "vram_mode": rec.vram_mode}
+
+
+def _pick(flag: Any, setting: Any, machine: str | None, fallback: str) -> str:
+    for value in (flag, setting if setting != "auto" else None, machine):
+        if value:
+            return str(value)
+    return fallback
+
+
+def _check_port(port: int) -> int:
+    if not 1 <= port <= 65535:
+        raise UsageError(f"--port must be between 1 and 65535, not {port}")
+    return port
+
+
+def _check_auth(auth: str) -> str:
+    if auth and (":" not in auth or auth.startswith(":")):
+        raise UsageError("--api-auth must look like user:password")
+    return auth
+
+
+def resolve_config(args: argparse.Namespace, env: dict[str, str] | None = None, probe_machine: bool = True) -> EngineConfig:
+    """Turn parsed flags into the engine's configuration; raises ``UsageError`` on refusals."""
+    home = resolve_home(args.home, env).ensure()
+    s = _settings(home)
+    chosen = [args.device or s.device, args.precision or s.precision, args.vram_mode or s.vram_mode]
+    rec = machine_defaults(home) if probe_machine and "auto" in chosen else {}
+    listen = bool(args.listen if args.listen is not None else s.listen)
+    host = args.host or ("0.0.0.0" if listen else "127.0.0.1")
+    auth = _check_auth(args.api_auth if args.api_auth is not None else s.api_auth)
+    config = EngineConfig(
+        home=home,
+        host=host,
+        port=_check_port(args.port if args.port is not None else s.port),
+        api_auth=auth,
+        device=_pick(args.device, s.device, rec.get("device"), "auto"),
+        precision=_pick(args.precision, s.precision, rec.get("precision"), "auto"),
+        vram_mode=_pick(args.vram_mode, s.vram_mode, rec.get("vram_mode"), "auto"),
+        model=args.model or s.model or "",
+        allow_pickle=bool(args.allow_pickle if args.allow_pickle is not None else s.allow_pickle),
+        parent_pid=args.parent_pid,
+        shared_folders=tuple(s.shared_folders),
+    )
+    if config.listening and not config.api_auth:
+        raise UsageError(
+            f"Refusing to serve on {host} without a password: add --api-auth user:password "
+            "(anyone on the network could otherwise use this engine)."
+        )
+    return config
+
+
+def parse(argv: list[str] | None = None, env: dict[str, str] | None = None, probe_machine: bool = True) -> EngineConfig:
+    args = build_parser().parse_args(argv)
+    return resolve_config(args, env, probe_machine)

@@ -1,0 +1,107 @@
+"""The FastAPI application and the uvicorn server that runs it on the pre-bound socket."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from engine.errors import EngineError
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from engine.server.service import EngineService
+
+log = logging.getLogger(__name__)
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if p.isdigit() else (f".{p}" if out else p)
+    return out or "request"
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    messages = []
+    for err in exc.errors():
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        messages.append(f"{_field(err.get('loc', ()))}: {msg}")
+    return "; ".join(messages)
+
+
+async def _on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    body = {"error": "bad-request", "detail": _validation_message(exc), "hint": "", "errors": _plain(exc.errors())}
+    return JSONResponse(body, status_code=422)
+
+
+def _plain(errors: Any) -> list[dict[str, Any]]:
+    return [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))} for e in errors]
+
+
+async def _on_engine_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, EngineError)
+    return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error in %s %s", request.method, request.url.path)
+    body = {"error": "internal", "detail": f"{type(exc).__name__}: {exc}", "hint": "See logs/engine.log; the engine keeps serving."}
+    return JSONResponse(body, status_code=500)
+
+
+def create_app(service: EngineService) -> FastAPI:
+    from engine import __version__ as version
+    from engine.server import api, maple_api, static
+
+    app = FastAPI(title="Maple engine", version=version, description="AUTOMATIC1111-compatible API and Maple's own endpoints.")
+    app.state.service = service
+    app.add_exception_handler(RequestValidationError, _on_validation)  # type: ignore[arg-type]
+    app.add_exception_handler(EngineError, _on_engine_error)
+    app.add_exception_handler(Exception, _on_unexpected)
+    app.include_router(api.router)
+    app.include_router(maple_api.router)
+    static.install(app, service)
+    pair = service.config.auth_pair
+    if pair:
+        from engine.server.auth import BasicAuthMiddleware
+
+        app.add_middleware(BasicAuthMiddleware, user=pair[0], password=pair[1])
+    return app
+
+
+class ServerThread:
+    """uvicorn serving ``app`` on an already bound socket, in a background thread."""
+
+    def __init__(self, app: FastAPI, sock: socket.socket) -> None:
+        import uvicorn
+
+        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=2)
+        self.server: uvicorn.Server = uvicorn.Server(config)
+        self.sock = sock
+        self.thread = threading.Thread(target=self._serve, name="maple-http", daemon=True)
+        self.error: BaseException | None = None
+
+    def _serve(self) -> None:
+        try:
+            self.server.run(sockets=[self.sock])
+        except BaseException as exc:  # reported to the main thread, which exits
+            self.error = exc
+            log.exception("the HTTP server stopped")
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self, timeout: float = 3.0) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            self.server.force_exit = True
+            self.thread.join(1.0)

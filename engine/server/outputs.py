@@ -1,0 +1,125 @@
+"""Saving and listing generated images, A1111-style.
+
+``outputs/<mode>-images/YYYY-MM-DD/00000-SEED.png`` with the infotext in the PNG ``parameters``
+text chunk; the number continues after the highest one already in the folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+MODES = ("txt2img", "img2img")
+NUMBERED = re.compile(r"^(\d{5,})-")
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def mode_dir(outputs: Path, mode: str) -> Path:
+    if mode not in MODES:
+        raise ValueError(f"unknown output mode {mode!r}")
+    return outputs / f"{mode}-images"
+
+
+def day_dir(outputs: Path, mode: str, day: dt.date | None = None) -> Path:
+    return mode_dir(outputs, mode) / (day or dt.date.today()).isoformat()
+
+
+def next_number(folder: Path) -> int:
+    highest = -1
+    if folder.is_dir():
+        for entry in folder.iterdir():
+            match = NUMBERED.match(entry.name)
+            if match:
+                highest = max(highest, int(match.group(1)))
+    return highest + 1
+
+
+def png_bytes(image: Any, infotext: str) -> bytes:
+    """The image as PNG bytes with ``infotext`` in the ``parameters`` chunk."""
+    import io
+
+    from PIL.PngImagePlugin import PngInfo
+
+    meta = PngInfo()
+    if infotext:
+        meta.add_text("parameters", infotext)
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", pnginfo=meta)
+    return buf.getvalue()
+
+
+def save_images(outputs: Path, mode: str, images: list[Any], seeds: list[int], infotexts: list[str]) -> list[Path]:
+    """Write each image; returns the paths. Called from the worker thread only."""
+    folder = day_dir(outputs, mode)
+    folder.mkdir(parents=True, exist_ok=True)
+    number = next_number(folder)
+    paths = []
+    for i, image in enumerate(images):
+        seed = seeds[i] if i < len(seeds) else seeds[-1] if seeds else 0
+        text = infotexts[i] if i < len(infotexts) else ""
+        path = folder / f"{number + i:05d}-{seed}.png"
+        path.write_bytes(png_bytes(image, text))
+        paths.append(path)
+    log.info("saved %d image(s) to %s", len(paths), folder)
+    return paths
+
+
+@dataclass(frozen=True)
+class OutputImage:
+    name: str
+    url: str
+    mode: str
+    infotext: str
+
+
+def list_dates(outputs: Path) -> list[str]:
+    dates: set[str] = set()
+    for mode in MODES:
+        folder = mode_dir(outputs, mode)
+        if folder.is_dir():
+            dates.update(d.name for d in folder.iterdir() if d.is_dir() and DATE.match(d.name))
+    return sorted(dates, reverse=True)
+
+
+def read_infotext(path: Path) -> str:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            text = im.info.get("parameters", "")
+    except Exception as exc:  # an unreadable file is listed without its text
+        log.debug("cannot read %s: %s", path, exc)
+        return ""
+    return text if isinstance(text, str) else ""
+
+
+def list_images(outputs: Path, date: str) -> list[OutputImage]:
+    if not DATE.match(date):
+        raise ValueError("date must look like YYYY-MM-DD")
+    found = []
+    for mode in MODES:
+        folder = mode_dir(outputs, mode) / date
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.png"), reverse=True):
+            url = f"/outputs/{mode}-images/{date}/{path.name}"
+            found.append(OutputImage(path.name, url, mode, read_infotext(path)))
+    return found
+
+
+def resolve_output(outputs: Path, rel: str) -> Path | None:
+    """The file ``rel`` names inside the outputs folder, or None if it is outside or missing."""
+    root = outputs.resolve()
+    try:
+        target = (root / rel).resolve()
+    except (OSError, ValueError):
+        return None
+    if root not in target.parents or not target.is_file():
+        return None
+    return target

@@ -1,0 +1,160 @@
+"""The engine's start, ordered for a short ``Startup time``, and its clean stop.
+
+1. parse flags, set up logging (console + ``logs/engine.log``);
+2. bind the socket FIRST and say ``Running on local URL:  http://127.0.0.1:PORT``;
+3. start the HTTP server (it answers ``/maple/v1/ready`` at once) and the worker, whose first job
+   imports torch once and loads the model once;
+4. print ``Startup time: ...`` when a generation request can be served;
+5. wait for Ctrl-C, SIGTERM, ``/maple/v1/shutdown``, the parent's exit or stdin's close; stop.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import socket
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from engine.cli import EngineConfig, UsageError, parse
+from engine.server.timing import StartupTimer, process_start_time
+
+if TYPE_CHECKING:
+    from engine.server.app import ServerThread
+    from engine.server.service import EngineService
+
+log = logging.getLogger("engine")
+
+PORT_TRIES = 100
+STOP_TIMEOUT_S = 3.0
+
+
+class PlainConsoleFormatter(logging.Formatter):
+    """INFO lines as users know them from A1111; warnings and errors prefixed with their level."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        return text if record.levelno <= logging.INFO else f"{record.levelname}: {text}"
+
+
+def setup_logging(logs_dir: Path) -> None:
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    console = logging.StreamHandler(sys.stdout)
+    console.setFormatter(PlainConsoleFormatter("%(message)s"))
+    root.addHandler(console)
+    try:
+        logs_dir.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(logs_dir / "engine.log", encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(name)s] %(message)s"))
+        root.addHandler(handler)
+    except OSError as exc:
+        log.warning("Cannot write %s: %s; logging to the console only.", logs_dir / "engine.log", exc)
+    for noisy in ("uvicorn.access", "httpx", "PIL", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _try_bind(host: str, port: int) -> socket.socket | None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    if os.name != "nt":  # on Windows SO_REUSEADDR would let two servers share the port
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES, getattr(errno, "WSAEADDRINUSE", -1), 10013):
+            return None
+        raise
+    sock.set_inheritable(False)
+    return sock
+
+
+def bind_socket(host: str, port: int, tries: int = PORT_TRIES) -> socket.socket:
+    """Bind ``port`` or the next free one, and say so when it had to move."""
+    for candidate in range(port, min(port + tries, 65536)):
+        sock = _try_bind(host, candidate)
+        if sock is not None:
+            if candidate != port:
+                log.warning("Port %d is in use; using port %d instead.", port, candidate)
+            return sock
+    raise UsageError(f"No free port between {port} and {min(port + tries, 65536) - 1} on {host}.")
+
+
+def local_url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
+def _announce(config: EngineConfig, port: int) -> None:
+    log.info("Running on local URL:  %s", local_url(config.host, port))
+    if config.listening:
+        log.info("Listening on %s:%d for other computers too; HTTP Basic auth is on.", config.host, port)
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+
+
+def run(config: EngineConfig, timer: StartupTimer) -> int:
+    from engine.server import lifecycle
+
+    stop = threading.Event()
+    lifecycle.install_signal_handlers(stop)
+    sock = bind_socket(config.host, config.port)
+    _announce(config, sock.getsockname()[1])
+    if config.parent_pid:
+        lifecycle.watch_parent(config.parent_pid, stop)
+    lifecycle.watch_stdin(stop)
+    with timer.phase("start server"):
+        service, server = _start_server(config, timer, sock, stop)
+    service.start()
+    while not stop.wait(0.5):
+        if not server.thread.is_alive():
+            log.error("The HTTP server stopped unexpectedly.")
+            return _stop(service, server, 1)
+    return _stop(service, server, 0)
+
+
+def _start_server(
+    config: EngineConfig, timer: StartupTimer, sock: socket.socket, stop: threading.Event
+) -> tuple[EngineService, ServerThread]:
+    from engine.server.app import ServerThread, create_app
+    from engine.server.backend import Backend
+    from engine.server.service import EngineService
+
+    service = EngineService(config, Backend(config), timer)
+    service.on_ready = lambda: log.info("%s", timer.line())
+    service.shutdown_requested = stop
+    server = ServerThread(create_app(service), sock)
+    server.start()
+    return service, server
+
+
+def _stop(service: EngineService, server: ServerThread, code: int) -> int:
+    log.info("Stopping the engine...")
+    ended = service.stop(STOP_TIMEOUT_S)
+    server.stop(STOP_TIMEOUT_S)
+    if not ended:
+        log.warning("The running job did not stop in %.0f s; exiting anyway.", STOP_TIMEOUT_S)
+    log.info("Engine stopped.")
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    timer = StartupTimer(process_start_time())
+    try:
+        config = parse(argv)
+    except UsageError as exc:
+        print(f"maple-engine: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(config.home.logs_dir)
+    try:
+        return run(config, timer)
+    except UsageError as exc:
+        log.error("%s", exc)
+        return 2

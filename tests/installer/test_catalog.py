@@ -1,0 +1,105 @@
+"""The built-in catalog: the models a new user is offered, with honest figures and every source."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+from installer.catalog import CATALOG_FILE, SOURCE_NAMES, CatalogError, load_catalog, parse_catalog
+
+REQUIRED = {"sd15", "anything-v5", "sdxl-base", "vae-ft-mse", "kl-f8-anime2", "sdxl-vae", "sdxl-vae-fp16-fix",
+            "lcm-lora-sd15", "lcm-lora-sdxl", "add-detail", "taesd"}
+# Figures confirmed by several public sources (FACTS: model-catalog-facts.json, confirmed=true).
+CONFIRMED = {
+    "sd15": (4265146304, "6ce0161689b3853acaa03779ec93eafe75a02f4ced659bee03f50797806fa2fa"),
+    "sdxl-base": (6938078334, "31e35c80fc4829d14f90153f4c74cd59c90b779f6afe05a74cd6120b893f7e5b"),
+    "vae-ft-mse": (334641190, "735e4c3a447a3255760d7f86845f09f937809baa529c17370d83e4c3758f3c75"),
+    "sdxl-vae-fp16-fix": (334641162, "235745af8d86bf4a4c1b5b4f529868b37019a10f7c0b2e79ad0abca3a22bc6e1"),
+    "lcm-lora-sd15": (134621556, "8f90d840e075ff588a58e22c6586e2ae9a6f7922996ee6649a7f01072333afe4"),
+    "taesd": (9793292, "db169d69145ec4ff064e49d99c95fa05d3eb04ee453de35824a6d0f325513549"),
+}
+NOT_CONFIRMED = {"anything-v5", "anything-v5-ink", "add-detail", "taesd-decoder"}
+
+
+def test_the_built_in_catalog_has_the_models_users_expect() -> None:
+    catalog = load_catalog()
+    assert {e.id for e in catalog} >= REQUIRED
+    assert {e.kind for e in catalog} == {"checkpoint", "vae", "lora", "taesd"}
+    for entry_id, (size, sha) in CONFIRMED.items():
+        entry = catalog.get(entry_id)
+        assert (entry.size, entry.sha256, entry.verified) == (size, sha, True)
+
+
+def test_only_confirmed_figures_are_marked_verified() -> None:
+    catalog = load_catalog()
+    for entry_id in NOT_CONFIRMED:
+        assert catalog.get(entry_id).verified is False
+    decoder = catalog.get("taesd-decoder")
+    assert decoder.size is None and decoder.sha256 is None and "download time" in decoder.note
+    assert all(e.size and e.sha256 for e in catalog if e.verified)
+
+
+def test_every_entry_is_described_in_english_and_chinese() -> None:
+    for entry in load_catalog():
+        assert entry.description.en and entry.description.get("en") == entry.description.en
+        assert re.search(r"[\u4e00-\u9fff]", entry.description.get("zh-CN")), entry.id
+        assert entry.license
+
+
+def test_sources_are_named_and_the_china_mirror_mirrors_hugging_face() -> None:
+    for entry in load_catalog():
+        assert entry.sources and all(s.name in SOURCE_NAMES and s.url.startswith("https://") for s in entry.sources)
+        hf, mirror = entry.url("huggingface"), entry.url("hf-mirror")
+        if hf:
+            assert mirror and urlsplit(mirror).path == urlsplit(hf).path
+    assert load_catalog().get("anything-v5").url("civitai")
+    assert load_catalog().get("anything-v5-ink").url("modelscope")
+
+
+def test_lookups_by_id_sha256_and_file() -> None:
+    catalog = load_catalog()
+    sd15 = catalog.get("sd15")
+    assert catalog.by_sha256(sd15.sha256.upper()) is sd15
+    assert catalog.by_sha256("0" * 64) is None
+    assert catalog.by_file("V1-5-PRUNED-EMAONLY.safetensors") is sd15
+    assert sd15.short_hash == "6ce0161689"
+    assert [s.name for s in sd15.ordered_sources("hf-mirror")] == ["hf-mirror", "huggingface"]
+    with pytest.raises(CatalogError) as err:
+        catalog.get("sd-1.5")
+    assert err.value.hint and "catalog" in err.value.hint
+
+
+def test_local_file_names_are_unique_per_kind() -> None:
+    seen = [(e.kind, e.file.lower()) for e in load_catalog()]
+    assert len(seen) == len(set(seen))
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"sha256": None}, "verified entries need both"),
+        ({"sha256": "XYZ"}, "64 lower-case hex"),
+        ({"kind": "embedding"}, "unknown kind"),
+        ({"file": "../evil.safetensors"}, "plain file name"),
+        ({"size": -1}, "positive integer"),
+        ({"sources": [{"name": "somewhere", "url": "https://x"}]}, "sources must be named"),
+        ({"description": {"en": "only english"}}, "malformed field"),
+    ],
+)
+def test_a_damaged_catalog_is_refused(change: dict, problem: str) -> None:
+    data = json.loads(CATALOG_FILE.read_text(encoding="utf-8"))
+    bad = copy.deepcopy(data)
+    bad["models"][0].update(change)
+    with pytest.raises(CatalogError, match=problem):
+        parse_catalog(bad)
+
+
+def test_duplicate_ids_are_refused() -> None:
+    data = json.loads(CATALOG_FILE.read_text(encoding="utf-8"))
+    data["models"].append(copy.deepcopy(data["models"][0]))
+    with pytest.raises(CatalogError, match="duplicated sd15"):
+        parse_catalog(data)

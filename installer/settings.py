@@ -98,11 +98,17 @@ def _migrate(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _backup(path: Path) -> Path:
-    backup = path.with_name(f"{path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}")
+def _backup(path: Path, tag: str = "broken") -> Path:
+    """Copy ``path`` beside itself; a copy with the same bytes already there is reused."""
+    data = path.read_bytes()
+    for existing in sorted(path.parent.glob(f"{path.name}.{tag}-*")):
+        if existing.is_file() and existing.read_bytes() == data:
+            return existing
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    backup = path.with_name(f"{path.name}.{tag}-{stamp}")
     n = 1
     while backup.exists():
-        backup = path.with_name(f"{path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
+        backup = path.with_name(f"{path.name}.{tag}-{stamp}-{n}")
         n += 1
     shutil.copy2(path, backup)
     return backup
@@ -116,12 +122,24 @@ def load_settings(path: Path) -> LoadResult:
         raw = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(raw, dict):
             raise SettingsError("settings.json does not hold a JSON object")
-        return LoadResult(Settings.model_validate(_migrate(raw)))
+        settings = Settings.model_validate(_migrate(raw))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValidationError, SettingsError) as exc:
-        reason = _describe(exc)
+        return _unreadable(path, exc)
+    if raw.get("version") != SETTINGS_VERSION:
+        # The next save overwrites the old file: keep it, as an older Maple may still want it.
+        return LoadResult(settings, backup=_backup(path, f"v{raw.get('version', 0)}"))
+    return LoadResult(settings)
+
+
+def _unreadable(path: Path, exc: Exception) -> LoadResult:
+    reason = _describe(exc)
+    try:
         backup = _backup(path)
-        log.warning("settings.json could not be read (%s); a copy was kept at %s", reason, backup)
-        return LoadResult(Settings(), [f"settings.json could not be read: {reason}. A copy was kept at {backup}."], backup)
+    except OSError as copy_exc:
+        log.error("settings.json could not be read (%s) nor copied (%s)", reason, copy_exc)
+        return LoadResult(Settings(), [f"settings.json could not be read: {reason}. It was left in place."])
+    log.warning("settings.json could not be read (%s); a copy was kept at %s", reason, backup)
+    return LoadResult(Settings(), [f"settings.json could not be read: {reason}. A copy was kept at {backup}."], backup)
 
 
 def _describe(exc: Exception) -> str:

@@ -1,0 +1,69 @@
+// Talking to the engine: JSON in, JSON out, and engine errors turned into readable messages.
+import { t } from "./i18n.js";
+
+export class ApiError extends Error {
+  constructor(message, status = 0, field = null) {
+    super(message);
+    this.status = status;
+    this.field = field; // the request field a 422 points at, e.g. "steps"
+  }
+}
+
+const looksLikeTrace = (s) => /Traceback|\n\s+File "|\bat [\w.]+\(/.test(s);
+
+function fieldOf(loc) {
+  if (!Array.isArray(loc)) return null;
+  const names = loc.filter((part) => typeof part === "string" && part !== "body");
+  return names.length ? names[names.length - 1] : null;
+}
+
+/** Turn FastAPI's `detail` (string, list of validation errors or object) into text + field. */
+export function describeDetail(detail) {
+  if (typeof detail === "string") return { text: detail, field: null };
+  if (Array.isArray(detail) && detail.length) {
+    const first = detail[0];
+    const field = fieldOf(first.loc);
+    const text = detail.map((d) => (fieldOf(d.loc) ? `${fieldOf(d.loc)}: ${d.msg}` : d.msg)).join("; ");
+    return { text, field };
+  }
+  if (detail && typeof detail === "object") {
+    const text = [detail.message || detail.msg || detail.error, detail.hint].filter(Boolean).join(" ");
+    return { text: text || JSON.stringify(detail), field: detail.field || null };
+  }
+  return { text: "", field: null };
+}
+
+async function errorFrom(response) {
+  const status = response.status;
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  let { text, field } = describeDetail(body && (body.detail ?? body.error ?? body.errors));
+  if (!text || (status >= 500 && (looksLikeTrace(text) || text.length > 400))) {
+    text = status >= 500 ? t("error.internal", { status }) : t("error.http", { status });
+  }
+  return new ApiError(text.split("\n")[0], status, field);
+}
+
+async function request(method, path, body) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+    });
+  } catch (err) {
+    throw new ApiError(t("error.network", { msg: err.message }), 0);
+  }
+  if (!response.ok) throw await errorFrom(response);
+  const type = response.headers.get("content-type") || "";
+  return type.includes("json") ? response.json() : response.text();
+}
+
+export const get = (path) => request("GET", path);
+export const post = (path, body = {}) => request("POST", path, body);

@@ -1,0 +1,113 @@
+// Checkpoint and VAE pickers, the engine badge, the demo-model notice and the start-up wait.
+import * as api from "./api.js";
+import { $ } from "./dom.js";
+import { fillSelect } from "./form.js";
+import { t } from "./i18n.js";
+
+const ckpt = () => $("#checkpoint");
+const vae = () => $("#vae");
+let current = { checkpoint: "", vae: "Automatic" };
+let statusTimer = 0;
+
+function setStatus(kind, text) {
+  const node = $("#model-status");
+  clearTimeout(statusTimer);
+  node.className = `status ${kind}`;
+  node.textContent = text;
+  if (kind === "ok") statusTimer = setTimeout(() => (node.textContent = ""), 5000);
+}
+
+const baseName = (s) => String(s || "").split(/[\\/]/).pop();
+
+function matchCheckpoint(models, wanted) {
+  if (!wanted) return "";
+  const found = models.find((m) => [m.title, m.model_name, m.filename, baseName(m.filename)].includes(wanted))
+    || models.find((m) => m.title.startsWith(wanted) || wanted.startsWith(m.model_name));
+  return found ? found.title : wanted;
+}
+
+export async function loadModelLists() {
+  const [models, vaes, options] = await Promise.all([
+    api.get("/sdapi/v1/sd-models"), api.get("/sdapi/v1/sd-vae"), api.get("/sdapi/v1/options"),
+  ]);
+  fillSelect(ckpt(), models.map((m) => [m.title, m.title]));
+  current.checkpoint = matchCheckpoint(models, options.sd_model_checkpoint);
+  if (current.checkpoint && ![...ckpt().options].some((o) => o.value === current.checkpoint)) {
+    fillSelect(ckpt(), [...models.map((m) => [m.title, m.title]), [current.checkpoint, current.checkpoint]]);
+  }
+  ckpt().value = current.checkpoint;
+  const vaeNames = vaes.map((v) => v.model_name).filter((n) => n !== "Automatic" && n !== "None");
+  fillSelect(vae(), [["Automatic", t("vae.auto")], ["None", t("vae.none")], ...vaeNames.map((n) => [n, n])]);
+  current.vae = options.sd_vae || "Automatic";
+  vae().value = vaeNames.includes(current.vae) || ["Automatic", "None"].includes(current.vae) ? current.vae : "Automatic";
+}
+
+async function switchOption(select, key, previous) {
+  const value = select.value;
+  const label = select.selectedOptions[0]?.textContent || value;
+  ckpt().disabled = vae().disabled = true;
+  document.body.classList.add("model-loading");
+  setStatus("loading", t("model.loading", { name: label }));
+  const started = performance.now();
+  try {
+    await api.post("/sdapi/v1/options", { [key]: value });
+    current[key === "sd_vae" ? "vae" : "checkpoint"] = value;
+    setStatus("ok", t("model.loaded", { s: ((performance.now() - started) / 1000).toFixed(1) }));
+    await refreshInfo();
+  } catch (err) {
+    select.value = previous;
+    setStatus("error", t("model.failed", { msg: err.message }));
+  } finally {
+    ckpt().disabled = vae().disabled = false;
+    document.body.classList.remove("model-loading");
+  }
+}
+
+export async function refreshInfo() {
+  const info = await api.get("/maple/v1/info");
+  $("#demo-notice").hidden = !info.demo;
+  const badge = $("#engine-badge");
+  badge.textContent = [info.device, info.precision].filter(Boolean).join(" · ");
+  badge.title = `Maple ${info.version || ""} · ${info.vram_mode || ""}`;
+  badge.hidden = !badge.textContent;
+  return info;
+}
+
+async function rescan() {
+  setStatus("loading", "…");
+  try {
+    await Promise.all(["refresh-checkpoints", "refresh-vae"].map((p) => api.post(`/sdapi/v1/${p}`)));
+    await loadModelLists();
+    setStatus("ok", "✓");
+  } catch (err) {
+    setStatus("error", err.message);
+  }
+}
+
+/** Wait for /maple/v1/ready, showing a notice while the engine loads its model. */
+export async function waitReady() {
+  const notice = $("#engine-notice");
+  for (;;) {
+    try {
+      const ready = await api.get("/maple/v1/ready");
+      if (ready.ready) break;
+      notice.textContent = t("engine.starting");
+    } catch {
+      notice.textContent = t("engine.down");
+    }
+    notice.hidden = false;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  notice.hidden = true;
+}
+
+export async function initModels() {
+  ckpt().addEventListener("change", () => switchOption(ckpt(), "sd_model_checkpoint", current.checkpoint));
+  vae().addEventListener("change", () => switchOption(vae(), "sd_vae", current.vae));
+  $("#refresh-models").addEventListener("click", rescan);
+  try {
+    await Promise.all([loadModelLists(), refreshInfo()]);
+  } catch (err) {
+    setStatus("error", err.message);
+  }
+}

@@ -1,0 +1,242 @@
+"""The launcher window: a left menu and the five pages, and the application around it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from launcher import i18n, theme, workers
+from launcher.context import AppContext
+from launcher.engine_process import EngineState
+from launcher.i18n import tr
+from launcher.pages.common import named
+
+log = logging.getLogger(__name__)
+
+PAGES = ("home", "models", "console", "settings", "troubleshoot")
+
+
+def page_titles() -> dict[str, str]:
+    return {"home": tr("One-click start"), "models": tr("Models"), "console": tr("Console"),
+            "settings": tr("Settings"), "troubleshoot": tr("Troubleshooting")}
+
+
+def _factory(name: str) -> Callable[[AppContext], QWidget]:
+    if name == "home":
+        from launcher.pages.home import HomePage
+        return HomePage
+    if name == "models":
+        from launcher.pages.models import ModelsPage
+        return ModelsPage
+    if name == "console":
+        from launcher.pages.console import ConsolePage
+        return ConsolePage
+    if name == "settings":
+        from launcher.pages.settings import SettingsPage
+        return SettingsPage
+    from launcher.pages.troubleshoot import TroubleshootPage
+    return TroubleshootPage
+
+
+class MainWindow(QMainWindow):
+    """The home page is built before the window shows; the others right after."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.pages: dict[str, QWidget] = {}
+        self.setWindowTitle("Maple")
+        self.setWindowIcon(theme.icon("maple", "#d9480f"))
+        self.setMinimumSize(900, 600)
+        self._restore_geometry()
+        self._build()
+        ctx.show_page.connect(self.show_page)
+        ctx.settings_changed.connect(self._settings_changed)
+        ctx.engine.ready.connect(self._engine_ready)
+        ctx.engine.state_changed.connect(self._mark_console)
+        self._shown_once = False
+
+    def _build(self) -> None:
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        side = QWidget()
+        side.setFixedWidth(200)
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 8, 0, 0)
+        side_layout.setSpacing(0)
+        brand = named(QLabel("  Maple"), "brand")
+        side_layout.addWidget(brand)
+        self.nav = named(QListWidget(), "nav")
+        self.nav.setIconSize(self.nav.iconSize() * 1.1)
+        side_layout.addWidget(self.nav, 1)
+        self.stack = QStackedWidget()
+        layout.addWidget(side)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        titles = page_titles()
+        for name in PAGES:
+            item = QListWidgetItem(theme.icon(name), titles[name])
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            self.nav.addItem(item)
+        self.nav.currentRowChanged.connect(self._nav_changed)
+        self._ensure_page("home")
+        self.nav.setCurrentRow(0)
+
+    def _ensure_page(self, name: str) -> QWidget:
+        if name not in self.pages:
+            page = _factory(name)(self.ctx)
+            page.setObjectName(f"page-{name}")
+            self.pages[name] = page
+            self.stack.addWidget(page)
+        return self.pages[name]
+
+    def build_all(self) -> None:
+        for name in PAGES:
+            self._ensure_page(name)
+
+    def _nav_changed(self, index: int) -> None:
+        if 0 <= index < len(PAGES):
+            self.stack.setCurrentWidget(self._ensure_page(PAGES[index]))
+
+    def show_page(self, name: str) -> None:
+        if name in PAGES:
+            self.nav.setCurrentRow(PAGES.index(name))
+
+    def current_page(self) -> str:
+        return PAGES[self.nav.currentRow()]
+
+    # -- events -----------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            QTimer.singleShot(0, self._after_show)
+
+    def _after_show(self) -> None:
+        self.ctx.run_check()
+        self.build_all()
+
+    def _engine_ready(self, url: str) -> None:
+        if self.ctx.settings.open_browser and self.ctx.engine.state is not EngineState.EXTERNAL:
+            self.ctx.open_url(url)
+
+    def _mark_console(self, state: EngineState) -> None:
+        item = self.nav.item(PAGES.index("console"))
+        colors = theme.current()
+        color = {EngineState.RUNNING: colors.ok, EngineState.CRASHED: colors.error}.get(state, "")
+        item.setIcon(theme.icon("console", color))
+
+    def _settings_changed(self, settings: object) -> None:
+        lang = i18n.resolve_language(self.ctx.settings.language)
+        theme_changed = theme.resolve(self.ctx.settings.theme) is not theme.current()
+        if lang != self.ctx.lang or theme_changed:
+            self.ctx.lang = lang
+            i18n.install(lang)
+            app = QApplication.instance()
+            if isinstance(app, QApplication):
+                theme.apply(app, self.ctx.settings.theme)
+            self.rebuild()
+
+    def rebuild(self) -> None:
+        """Build every page again (after a language or theme change); the engine keeps running."""
+        current = self.current_page()
+        for page in self.pages.values():
+            self.stack.removeWidget(page)
+            page.deleteLater()
+        self.pages.clear()
+        titles = page_titles()
+        for i, name in enumerate(PAGES):
+            self.nav.item(i).setText(titles[name])
+            self.nav.item(i).setIcon(theme.icon(name))
+        self.build_all()
+        self.stack.setCurrentWidget(self.pages[current])
+        self._mark_console(self.ctx.engine.state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self._save_geometry()
+        self.ctx.engine.shutdown_blocking()
+        for page in self.pages.values():
+            stop = getattr(page, "shutdown", None)
+            if callable(stop):
+                stop()
+        workers.wait_all(2000)
+        super().closeEvent(event)
+
+    def _restore_geometry(self) -> None:
+        saved = self.ctx.settings.window.get("geometry")
+        if isinstance(saved, str) and saved:
+            self.restoreGeometry(QByteArray.fromBase64(saved.encode("ascii")))
+        else:
+            self.resize(1100, 740)
+
+    def _save_geometry(self) -> None:
+        geometry = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
+        window = dict(self.ctx.settings.window, geometry=geometry)
+        try:
+            self.ctx.save(self.ctx.settings.model_copy(update={"window": window}))
+        except OSError as exc:
+            log.warning("window size not saved: %s", exc)
+
+
+def bring_forward(window: QMainWindow) -> None:
+    if window.isMinimized():
+        window.showNormal()
+    window.show()
+    window.raise_()
+    window.activateWindow()
+
+
+def create_app(argv: list[str]) -> QApplication:
+    theme.set_high_dpi()
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(argv)
+    app.setApplicationName("Maple")
+    app.setOrganizationName("Maple")
+    app.setQuitOnLastWindowClosed(True)
+    return app
+
+
+def run_gui(home_arg: str | None, lang_arg: str | None, argv: list[str]) -> int:
+    from installer.home import resolve_home
+    from installer.settings import load_settings
+    from launcher.single_instance import SingleInstance, ask_running_instance, server_name
+
+    app = create_app(argv)
+    home = resolve_home(home_arg).ensure()
+    name = server_name(str(home.root))
+    if ask_running_instance(name):
+        log.info("Maple is already open; asked it to come forward")
+        return 0
+    loaded = load_settings(home.settings_file)
+    lang = i18n.resolve_language(lang_arg or loaded.settings.language)
+    i18n.install(lang)
+    theme.apply(app, loaded.settings.theme)
+    ctx = AppContext(home, loaded.settings, lang)
+    window = MainWindow(ctx)
+    instance = SingleInstance(name, app)
+    instance.listen()
+    instance.activated.connect(lambda: bring_forward(window))
+    window.show()
+    for problem in loaded.problems:
+        ctx.console.append(f"[maple] {problem}")
+    code = app.exec()
+    instance.close()
+    return code
+

@@ -1,0 +1,42 @@
+"""Reading the engine's console: the lines that change its state, and each line's level."""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+URL_RE = re.compile(r"Running on local URL:\s+(?P<url>https?://\S+)")
+STARTUP_RE = re.compile(r"^Startup time:\s*(?P<seconds>[\d.]+)s")
+
+
+class Level(str, Enum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+    SUCCESS = "success"
+
+
+_ERROR_RE = re.compile(
+    r"\b(ERROR|CRITICAL|FATAL|Traceback|Exception|Error:)|^\s+File \"|^\w+Error\b", re.IGNORECASE
+)
+_WARN_RE = re.compile(r"\bWARN(ING)?\b", re.IGNORECASE)
+
+
+def url_in(line: str) -> str | None:
+    match = URL_RE.search(line)
+    return match.group("url").rstrip("/") if match else None
+
+
+def startup_seconds(line: str) -> float | None:
+    match = STARTUP_RE.search(line.strip())
+    return float(match.group("seconds").rstrip(".")) if match else None
+
+
+def level_of(line: str) -> Level:
+    if line.startswith(("Startup time:", "Running on local URL:")):
+        return Level.SUCCESS
+    if _ERROR_RE.search(line):
+        return Level.ERROR
+    if _WARN_RE.search(line):
+        return Level.WARNING
+    return Level.INFO

@@ -1,0 +1,254 @@
+"""The engine as a child process of the window: start, watch, stop, crash, restart.
+
+The engine runs under a QProcess (stdout and stderr merged); its console lines go out in batches
+through ``lines``. The state moves stopped -> starting -> running (``Startup time`` seen) ->
+stopping -> stopped, or to crashed when it exits on its own. Stop asks ``/maple/v1/shutdown``
+first and then ends the whole process tree.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
+
+from installer.settings import Settings
+from launcher import console_lines, engine_command, proctree, workers
+from launcher.diagnose import Diagnosis, diagnose
+
+log = logging.getLogger(__name__)
+
+KEEP_LAST = 300  # lines kept for the crash report
+STOP_GRACE_MS = 6000
+MAX_RESTARTS = 3
+
+
+class EngineState(str, Enum):
+    STOPPED = "stopped"
+    STARTING = "starting"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    CRASHED = "crashed"
+    EXTERNAL = "external"  # a Maple engine that was already serving, used as is
+
+
+@dataclass(frozen=True)
+class CrashInfo:
+    exit_code: int
+    last_lines: list[str]
+    diagnoses: list[Diagnosis] = field(default_factory=list)
+    restarting: bool = False
+
+
+class EngineProcess(QObject):
+    state_changed = Signal(object)  # EngineState
+    lines = Signal(list)  # a batch of console lines
+    ready = Signal(str)  # the URL, when "Startup time" appears
+    crashed = Signal(object)  # CrashInfo
+    port_busy = Signal(object)  # PortPlan with .existing: a Maple engine already serves there
+    notice = Signal(str)  # a sentence for the user (port moved, ...)
+
+    def __init__(self, home: Path, program: list[str] | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.home = home
+        self.program = program or engine_command.engine_program()
+        self.state = EngineState.STOPPED
+        self.url = ""
+        self.port = 0
+        self.startup_seconds: float | None = None
+        self.tail: collections.deque[str] = collections.deque(maxlen=KEEP_LAST)
+        self.restarts = 0
+        self._proc: QProcess | None = None
+        self._partial = ""
+        self._settings = Settings()
+        self._check_args: list[str] = []
+        self._kill_timer = QTimer(self, singleShot=True, interval=STOP_GRACE_MS)
+        self._kill_timer.timeout.connect(self._kill_now)
+
+    # -- starting ---------------------------------------------------------------------------
+    def start(self, settings: Settings, check_args: list[str] | None = None) -> None:
+        """Decide the port off the GUI thread, then start (or offer the engine already there)."""
+        if self.state in (EngineState.STARTING, EngineState.RUNNING, EngineState.STOPPING):
+            return
+        self._settings = settings
+        self._check_args = list(check_args or [])
+        self.restarts = 0
+        self._set_state(EngineState.STARTING)
+        wanted = settings.port
+        workers.submit(
+            lambda _p, _c: engine_command.plan_port(wanted),
+            on_done=self._port_planned,
+            on_error=lambda exc: self._launch(wanted),
+            name="plan-port",
+        )
+
+    def _port_planned(self, plan: engine_command.PortPlan) -> None:
+        if self.state is not EngineState.STARTING:
+            return
+        if plan.existing is not None:
+            self._set_state(EngineState.STOPPED)
+            self.port_busy.emit(plan)
+            return
+        if plan.moved:
+            self.notice.emit(
+                self.tr("Port {wanted} is used by {owner}; the engine will use port {port}.")
+                .replace("{wanted}", str(plan.wanted))
+                .replace("{owner}", plan.owner or self.tr("another program"))
+                .replace("{port}", str(plan.port))
+            )
+        self._launch(plan.port)
+
+    def use_existing(self, port: int) -> None:
+        """Use a Maple engine that already serves on ``port`` instead of starting one."""
+        self.port = port
+        self.url = engine_command.local_url(port)
+        self._set_state(EngineState.EXTERNAL)
+        self.ready.emit(self.url)
+
+    def start_elsewhere(self, wanted: int) -> None:
+        """Start on the next free port after ``wanted`` (the user chose not to use the engine there)."""
+        from installer.ports import next_free_port
+
+        self._set_state(EngineState.STARTING)
+        workers.submit(lambda _p, _c: next_free_port(wanted + 1), on_done=self._launch,
+                       on_error=lambda exc: self._crash(-1), name="free-port")
+
+    def _launch(self, port: int) -> None:
+        self.port = port
+        self.url = ""
+        self.startup_seconds = None
+        self._partial = ""
+        args = engine_command.engine_args(
+            self._settings, self.home, port, self._check_args, parent_pid=os.getpid()
+        )
+        proc = QProcess(self)
+        proc.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        env = QProcessEnvironment.systemEnvironment()
+        env.insert("PYTHONUNBUFFERED", "1")
+        env.insert("PYTHONIOENCODING", "utf-8")
+        proc.setProcessEnvironment(env)
+        proc.readyReadStandardOutput.connect(self._read)
+        proc.finished.connect(self._finished)
+        proc.errorOccurred.connect(self._error)
+        self._proc = proc
+        shown = " ".join(engine_command.redact([*self.program, *args]))
+        self._emit_lines([f"[maple] {shown}"])
+        proc.start(self.program[0], [*self.program[1:], *args])
+
+    # -- output -----------------------------------------------------------------------------
+    def _read(self) -> None:
+        if self._proc is None:
+            return
+        data = bytes(self._proc.readAllStandardOutput().data()).decode("utf-8", errors="replace")
+        text = self._partial + data.replace("\r\n", "\n").replace("\r", "\n")
+        *complete, self._partial = text.split("\n")
+        if complete:
+            self._emit_lines(complete)
+
+    def _emit_lines(self, batch: list[str]) -> None:
+        self.tail.extend(batch)
+        if self.state is EngineState.STARTING:
+            for line in batch:
+                self._watch(line)
+        self.lines.emit(batch)
+
+    def _watch(self, line: str) -> None:
+        url = console_lines.url_in(line)
+        if url:
+            self.url = url
+        seconds = console_lines.startup_seconds(line)
+        if seconds is not None and self.state is EngineState.STARTING:
+            self.startup_seconds = seconds
+            self.url = self.url or engine_command.local_url(self.port)
+            self._set_state(EngineState.RUNNING)
+            self.ready.emit(self.url)
+
+    # -- stopping ---------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Ask the engine to leave; end its process tree if it has not gone in a few seconds."""
+        if self.state is EngineState.EXTERNAL:
+            self._set_state(EngineState.STOPPED)
+            return
+        if self._proc is None or self.state is EngineState.STOPPING:
+            return
+        self._set_state(EngineState.STOPPING)
+        port = self.port
+        workers.submit(lambda _p, _c: engine_command.request_shutdown(port, 1.5), name="shutdown")
+        self._kill_timer.start()
+
+    def _kill_now(self) -> None:
+        if self._proc is not None and self._proc.state() != QProcess.ProcessState.NotRunning:
+            proctree.kill_tree(int(self._proc.processId()), timeout=2.0)
+
+    def shutdown_blocking(self, timeout_ms: int = 4000) -> None:
+        """At quit: ask, wait a little, then end the whole tree. Leaves no engine behind."""
+        proc = self._proc
+        if proc is None or proc.state() == QProcess.ProcessState.NotRunning:
+            return
+        self._set_state(EngineState.STOPPING)
+        pid = int(proc.processId())
+        family = [p.pid for p in proctree.tree(pid)]
+        engine_command.request_shutdown(self.port, 1.0)
+        if not proc.waitForFinished(timeout_ms):
+            proctree.kill_tree(pid, timeout=2.0)
+            proc.waitForFinished(2000)
+        for left in proctree.alive(family):
+            proctree.kill_tree(left, timeout=1.0)
+
+    def pids(self) -> list[int]:
+        if self._proc is None or self._proc.state() == QProcess.ProcessState.NotRunning:
+            return []
+        return [p.pid for p in proctree.tree(int(self._proc.processId()))]
+
+    # -- endings ----------------------------------------------------------------------------
+    def _finished(self, exit_code: int, _status: QProcess.ExitStatus) -> None:
+        self._read()
+        if self._partial:
+            self._emit_lines([self._partial])
+            self._partial = ""
+        self._kill_timer.stop()
+        if self._proc is not None:
+            # the engine may have left children behind (e.g. a compile worker)
+            self._proc.deleteLater()
+            self._proc = None
+        if self.state is EngineState.STOPPING:
+            self._set_state(EngineState.STOPPED)
+            return
+        self._crash(exit_code)
+
+    def _error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            self._emit_lines([f"[maple] could not start the engine: {self.program[0]}"])
+            self._proc = None
+            self._crash(-1)
+
+    def _crash(self, exit_code: int) -> None:
+        last = list(self.tail)[-40:]
+        restarting = self._settings.restart_on_crash and self.restarts < MAX_RESTARTS and exit_code != -1
+        info = CrashInfo(exit_code, last, diagnose(self.tail), restarting)
+        self._set_state(EngineState.CRASHED)
+        self.crashed.emit(info)
+        if restarting:
+            self.restarts += 1
+            QTimer.singleShot(1500, self._restart)
+
+    def _restart(self) -> None:
+        if self.state is EngineState.CRASHED:
+            self._set_state(EngineState.STARTING)
+            self._launch(self.port)
+
+    def restart(self) -> None:
+        """Start again after a crash with the same settings."""
+        if self.state in (EngineState.CRASHED, EngineState.STOPPED):
+            self._set_state(EngineState.STARTING)
+            self._launch(self.port or self._settings.port)
+
+    def _set_state(self, state: EngineState) -> None:
+        if state is not self.state:
+            self.state = state
+            self.state_changed.emit(state)

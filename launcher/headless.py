@@ -1,0 +1,145 @@
+"""The one-click start in a terminal (a server, or no display): check, then the engine's console.
+
+Ctrl-C asks the engine to leave, waits a few seconds, then ends its whole process tree.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+from collections import deque
+from typing import IO, Any
+
+from installer.home import Home
+from installer.settings import Settings, load_settings
+from launcher import check_view, console_lines, engine_command, proctree
+from launcher.diagnose import diagnose
+
+log = logging.getLogger(__name__)
+
+MARKS = {"ok": "[ OK ]", "warning": "[WARN]", "blocker": "[FAIL]"}
+
+
+class Terminal:
+    """Prints translated sentences to the terminal."""
+
+    def __init__(self, lang: str, out: IO[str] | None = None) -> None:
+        from launcher.i18n import load_table
+
+        self.table = load_table(lang) if lang != "en" else {}
+        self.out = out or sys.stdout
+
+    def t(self, text: str, **values: object) -> str:
+        text = self.table.get(text, text)
+        for key, value in values.items():
+            text = text.replace("{" + key + "}", str(value))
+        return text
+
+    def say(self, text: str = "", **values: object) -> None:
+        print(self.t(text, **values) if text else "", file=self.out, flush=True)
+
+    def raw(self, line: str) -> None:
+        print(line, file=self.out, flush=True)
+
+
+def print_check(term: Terminal, report: Any, lang: str) -> None:
+    for row in check_view.rows(report, lang):
+        term.raw(f"  {MARKS.get(row.verdict, '[ ?? ]')} {row.title}: {row.reason}")
+        if row.hint and row.verdict != "ok":
+            term.raw(f"         -> {row.hint}")
+
+
+def run(home: Home, lang: str, out: IO[str] | None = None, program: list[str] | None = None) -> int:
+    term = Terminal(lang, out)
+    loaded = load_settings(home.settings_file)
+    for problem in loaded.problems:
+        term.raw(f"[maple] {problem}")
+    settings = loaded.settings
+    term.say("Maple: checking this machine...")
+    check_args: list[str] = []
+    try:
+        report = check_view.run_check(home.root, settings.port)
+        print_check(term, report, lang)
+        check_args = check_view.check_args(report)
+    except Exception as exc:  # the check must never stop the start
+        log.exception("machine check failed")
+        term.say("The machine check failed: {error}", error=exc)
+    plan = engine_command.plan_port(settings.port)
+    if plan.existing is not None:
+        term.say("A Maple engine is already running at {url}. Open it in your browser.",
+                 url=engine_command.local_url(plan.port))
+        return 0
+    if plan.moved:
+        term.say("Port {wanted} is used by {owner}; the engine will use port {port}.",
+                 wanted=plan.wanted, owner=plan.owner or term.t("another program"), port=plan.port)
+    return run_engine(term, home, settings, plan.port, check_args, program)
+
+
+def _popen(cmd: list[str]) -> subprocess.Popen[str]:
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8")
+    extra: dict[str, Any] = {}
+    if sys.platform == "win32":
+        extra["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+    else:
+        extra["start_new_session"] = True  # Ctrl-C reaches Maple only; Maple stops the engine
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            encoding="utf-8", errors="replace", bufsize=1, env=env, **extra)
+
+
+def run_engine(term: Terminal, home: Home, settings: Settings, port: int, check_args: list[str],
+               program: list[str] | None = None) -> int:
+    args = engine_command.engine_args(settings, home.root, port, check_args, parent_pid=os.getpid())
+    cmd = [*(program or engine_command.engine_program()), *args]
+    term.say("Starting the engine: {command}", command=" ".join(engine_command.redact(cmd)))
+    proc = _popen(cmd)
+    tail: deque[str] = deque(maxlen=200)
+    reader = threading.Thread(target=_stream, args=(proc, term, tail, port), daemon=True)
+    reader.start()
+    try:
+        code = proc.wait()
+    except KeyboardInterrupt:
+        term.say("Stopping the engine...")
+        code = stop(proc, port)
+        reader.join(timeout=2)
+        term.say("The engine stopped.")
+        return 0
+    reader.join(timeout=2)
+    if code != 0:
+        report_crash(term, code, list(tail))
+    return code
+
+
+def _stream(proc: subprocess.Popen[str], term: Terminal, tail: deque[str], port: int) -> None:
+    assert proc.stdout is not None
+    url = engine_command.local_url(port)
+    for raw in proc.stdout:
+        line = raw.rstrip("\n")
+        tail.append(line)
+        term.raw(line)
+        url = console_lines.url_in(line) or url
+        if console_lines.startup_seconds(line) is not None:
+            term.say("Maple is running at {url}. Press Ctrl-C to stop it.", url=url)
+
+
+def stop(proc: subprocess.Popen[str], port: int, grace: float = 6.0) -> int:
+    """Ask the engine to leave, then end its whole tree if it is still there."""
+    family = [p.pid for p in proctree.tree(proc.pid)]
+    engine_command.request_shutdown(port, 1.5)
+    try:
+        code = proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proctree.kill_tree(proc.pid, timeout=2.0)
+        code = proc.wait(timeout=5)
+    for pid in proctree.alive(family):
+        proctree.kill_tree(pid, timeout=1.0)
+    return code
+
+
+def report_crash(term: Terminal, code: int, lines: list[str]) -> None:
+    term.say("The engine stopped with exit code {code}.", code=code)
+    for found in diagnose(lines):
+        term.raw(f"  ! {term.t(found.title)}: {found.line}")
+        term.raw(f"    -> {term.t(found.advice)}")

@@ -1,0 +1,1 @@
+"""The window's pages: home, models, console, settings, troubleshooting."""

@@ -1,0 +1,255 @@
+"""模型管理: installed models per kind, the catalog, downloads, add by URL, shared folders."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHeaderView,
+    QLineEdit,
+    QMessageBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QWidget,
+)
+
+from installer.home import MODEL_DIRS
+from launcher import workers
+from launcher.context import AppContext
+from launcher.downloads_bridge import DownloadsBridge
+from launcher.i18n import tr
+from launcher.pages.common import Page, button, muted, row
+from launcher.pages.downloads_panel import DownloadsPanel, human_size
+
+
+def kind_titles() -> dict[str, str]:
+    return {"checkpoint": tr("Checkpoints"), "vae": tr("VAE"), "lora": tr("LoRA")}
+
+
+def state_title(state: str) -> str:
+    return {"verified": tr("verified"), "unknown": tr("unknown"), "mismatch": tr("mismatch"),
+            "broken": tr("broken"), "unhashed": tr("not hashed yet")}.get(state, state)
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.verticalHeader().hide()
+    table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    table.setAlternatingRowColors(True)
+    return table
+
+
+class ModelsPage(Page):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(tr("Models"), tr("Your models, the catalog, and downloads that resume and verify."), parent)
+        self.ctx = ctx
+        self.store: Any = None
+        self.entries: list[Any] = []
+        self.catalog: Any = None
+        self.bridge = DownloadsBridge(ctx.home, ctx.settings, self)
+        self.tabs = QTabWidget()
+        self.tables: dict[str, QTableWidget] = {}
+        headers = [tr("Name"), tr("Architecture"), tr("Size"), tr("Hash"), tr("State"), tr("Where")]
+        for kind, title in kind_titles().items():
+            self.tables[kind] = _table(headers)
+            self.tabs.addTab(self.tables[kind], title)
+        self.catalog_table = _table([tr("Name"), tr("Kind"), tr("Size"), tr("Licence"), tr("Description")])
+        self.tabs.addTab(self.catalog_table, tr("Catalog"))
+        self.tabs.currentChanged.connect(lambda _i: self._update_buttons())
+        self.status = muted()
+        self._build_toolbar()
+        self.body.addWidget(self.tabs, 3)
+        self.body.addWidget(self.status)
+        self.url = QLineEdit(placeholderText=tr("Paste a model URL (Hugging Face, Civitai or a direct link)"))
+        self.body.addLayout(row(self.url, button(tr("Add by URL"), "download", self.add_url),
+                                button(tr("Add a shared folder..."), "folder", self.add_shared), stretch=False))
+        self.downloads = DownloadsPanel(self.bridge)
+        self.body.addWidget(self.downloads, 1)
+        self.bridge.updated.connect(self._download_update)
+        ctx.settings_changed.connect(lambda s: self._settings_changed(s))
+        self.refresh()
+
+    def _build_toolbar(self) -> None:
+        self.verify_button = button(tr("Verify"), "ok", self.verify_selected)
+        self.remove_button = button(tr("Remove"), "trash", self.remove_selected)
+        self.folder_button = button(tr("Open folder"), "folder", self.open_selected_folder)
+        self.copy_button = button(tr("Copy hash"), "copy", self.copy_hash)
+        self.download_button = button(tr("Download"), "download", self.download_selected)
+        self.body.addLayout(row(button(tr("Refresh"), "refresh", self.refresh), self.verify_button,
+                                self.remove_button, self.folder_button, self.copy_button, self.download_button))
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        on_catalog = self.tabs.currentWidget() is self.catalog_table
+        for widget in (self.verify_button, self.remove_button, self.folder_button, self.copy_button):
+            widget.setVisible(not on_catalog)
+        self.download_button.setVisible(on_catalog)
+
+    # -- scanning ---------------------------------------------------------------------------
+    def refresh(self) -> None:
+        home, shared = self.ctx.home, list(self.ctx.settings.shared_folders)
+
+        def work(progress: Any, cancel: threading.Event) -> tuple[Any, list[Any]]:
+            from installer.store import ModelStore
+
+            store = ModelStore(home, shared)
+            entries = store.scan()
+            progress(("scanned", store, entries))
+            return store, store.hash_missing(lambda d, t, n: progress(("hashing", d, t, n)), cancel)
+
+        self.status.setText(tr("Looking for models..."))
+        workers.submit(work, on_progress=self._scan_progress, on_done=self._scanned, on_error=self._failed, name="scan")
+
+    def _scan_progress(self, value: tuple[Any, ...]) -> None:
+        if value[0] == "scanned":
+            self.store = value[1]
+            self.show_entries(value[2])
+        elif value[0] == "hashing":
+            _, done, total, name = value
+            self.status.setText(tr("Hashing {name}: {pct}%").replace("{name}", name).replace("{pct}", str(int(100 * done / total) if total else 0)))
+
+    def _scanned(self, result: tuple[Any, list[Any]]) -> None:
+        self.store, entries = result
+        self.show_entries(entries)
+        self.catalog = self.store.catalog
+        self.show_catalog()
+        self.status.setText(tr("{n} model files found.").replace("{n}", str(len(entries))))
+
+    def _failed(self, exc: Exception) -> None:
+        self.status.setText(tr("Failed: {error}").replace("{error}", str(getattr(exc, "message", exc))))
+
+    def show_entries(self, entries: list[Any]) -> None:
+        self.entries = list(entries)
+        for kind, table in self.tables.items():
+            rows = [e for e in self.entries if e.kind == kind]
+            table.setRowCount(len(rows))
+            for i, e in enumerate(rows):
+                where = tr("data home") if e.location == "home" else e.location
+                state = state_title(e.state.value) + (f" ({e.reason})" if e.reason and e.state.value == "broken" else "")
+                values = [e.name, e.arch or "", human_size(e.size), e.short_hash or "", state, where]
+                for col, text in enumerate(values):
+                    item = QTableWidgetItem(text)
+                    item.setData(Qt.ItemDataRole.UserRole, str(e.path))
+                    table.setItem(i, col, item)
+
+    def show_catalog(self) -> None:
+        entries = list(self.catalog or [])
+        self.catalog_table.setRowCount(len(entries))
+        titles = kind_titles()
+        for i, e in enumerate(entries):
+            values = [e.name, titles.get(e.kind, e.kind), human_size(e.size), e.license, e.description.get(self.ctx.lang)]
+            for col, text in enumerate(values):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, e.id)
+                item.setToolTip(text)
+                self.catalog_table.setItem(i, col, item)
+
+    # -- actions on installed models --------------------------------------------------------
+    def selected(self) -> Any:
+        table = self.tabs.currentWidget()
+        if not isinstance(table, QTableWidget) or table is self.catalog_table:
+            return None
+        items = table.selectedItems()
+        if not items:
+            return None
+        path = items[0].data(Qt.ItemDataRole.UserRole)
+        return next((e for e in self.entries if str(e.path) == path), None)
+
+    def verify_selected(self) -> None:
+        entry, store = self.selected(), self.store
+        if entry is None or store is None:
+            return
+        self.status.setText(tr("Verifying {name}...").replace("{name}", entry.name))
+        workers.submit(lambda _p, c: store.verify(entry.path, None, c), on_done=self._verified, on_error=self._failed)
+
+    def _verified(self, entry: Any) -> None:
+        self.show_entries(self.store.entries)
+        self.status.setText(tr("{name}: {state}").replace("{name}", entry.name).replace("{state}", state_title(entry.state.value)))
+
+    def remove_selected(self) -> None:
+        entry, store = self.selected(), self.store
+        if entry is None or store is None or not self.confirm_remove(entry):
+            return
+        workers.submit(lambda _p, _c: store.remove(entry.path), on_done=lambda _r: self._removed(entry), on_error=self._failed)
+
+    def confirm_remove(self, entry: Any) -> bool:
+        answer = QMessageBox.question(self, tr("Remove model"), tr("Move {name} to the trash?").replace("{name}", entry.name))
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _removed(self, entry: Any) -> None:
+        self.show_entries(self.store.entries)
+        self.status.setText(tr("{name} was moved to the trash.").replace("{name}", entry.name))
+
+    def open_selected_folder(self) -> None:
+        entry = self.selected()
+        if entry is not None:
+            self.ctx.open_folder(entry.path.parent)
+        else:
+            kind = list(MODEL_DIRS)[min(self.tabs.currentIndex(), len(MODEL_DIRS) - 1)]
+            self.ctx.open_folder(self.ctx.home.models_dir(kind))
+
+    def copy_hash(self) -> None:
+        entry = self.selected()
+        if entry is not None and entry.sha256:
+            QGuiApplication.clipboard().setText(entry.sha256)
+            self.status.setText(tr("Hash copied."))
+
+    # -- downloads --------------------------------------------------------------------------
+    def download_selected(self) -> None:
+        items = self.catalog_table.selectedItems()
+        if not items or self.catalog is None:
+            return
+        entry = self.catalog.by_id(items[0].data(Qt.ItemDataRole.UserRole))
+        if entry is not None:
+            self._guard(lambda: self.bridge.add_catalog(entry))
+
+    def add_url(self) -> None:
+        url = self.url.text().strip()
+        if not url:
+            return
+        home, settings = self.ctx.home, self.ctx.settings
+
+        def work(_p: Any, _c: threading.Event) -> Any:
+            from installer.downloads import resolve_url
+
+            return resolve_url(url, home, settings)
+
+        self.status.setText(tr("Looking at {url}...").replace("{url}", url))
+        workers.submit(work, on_done=lambda spec: self._guard(lambda: self.bridge.add_spec(spec)), on_error=self._failed)
+
+    def _guard(self, action: Any) -> None:
+        try:
+            action()
+            self.status.setText(tr("Download added."))
+        except Exception as exc:  # the GUI edge: show every error
+            self._failed(exc)
+
+    def _download_update(self, _job_id: str, progress: Any) -> None:
+        if getattr(progress, "state", "") == "done":
+            self.refresh()
+
+    def add_shared(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, tr("Choose an AUTOMATIC1111 or 秋叶 folder"))
+        if folder:
+            self.add_shared_folder(folder)
+
+    def add_shared_folder(self, folder: str) -> None:
+        shared = [*self.ctx.settings.shared_folders, folder]
+        self.ctx.save(self.ctx.settings.model_copy(update={"shared_folders": shared}))
+
+    def _settings_changed(self, settings: Any) -> None:
+        self.bridge.settings = settings
+        self.refresh()
+
+    def shutdown(self) -> None:
+        """At quit: stop the downloads (their partial files stay, so they resume next time)."""
+        self.bridge.shutdown()

@@ -70,7 +70,10 @@ def make_entry(catalog: Catalog, path: Path, folder: ModelFolder, rec: FileRecor
     state, catalog_id, reason = judge(catalog, path, rec)
     lora_hash = rec.tensor_sha256[:12] if rec.tensor_sha256 and rec.kind == "lora" else None
     kind = rec.kind or folder.kind or "unknown"
-    return ModelEntry(path, name, kind, rec.arch or "unknown", rec.size, rec.sha256,
+    arch = rec.arch or "unknown"
+    if arch == "unknown" and state is State.VERIFIED and catalog_id:
+        arch = catalog.get(catalog_id).arch  # a VAE's header does not tell SD1 from SDXL; its hash does
+    return ModelEntry(path, name, kind, arch, rec.size, rec.sha256,
                       lora_hash, catalog_id, state, reason, folder.location)
 
 

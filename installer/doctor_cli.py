@@ -11,12 +11,14 @@ import json
 import logging
 import sys
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 from installer import i18n, longpaths
 from installer.home import resolve_home
-from installer.machine import MachineReport, check
+from installer.longpaths import EnableResult
+from installer.machine import MachineReport, Probes, check
 from installer.verdicts import Finding
 
 log = logging.getLogger(__name__)
@@ -86,8 +88,8 @@ def settings_language(settings_file: Path) -> str | None:
     return value if value in i18n.LANGUAGES else None
 
 
-def enable_long_paths(as_json: bool, lang: str, out: TextIO) -> int:
-    result = longpaths.enable_long_paths()
+def enable_long_paths(enable: Callable[[], EnableResult], as_json: bool, lang: str, out: TextIO) -> int:
+    result = enable()
     message = i18n.text(f"lp.{result.outcome.value}", lang, {"detail": result.detail})
     if as_json:
         data = {"long_paths": result.outcome.value, "ok": result.ok, "changed": result.changed, "message": message}
@@ -104,15 +106,21 @@ def _utf8_safe(stream: TextIO) -> None:
         reconfigure(errors="replace")
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(
+    argv: list[str] | None = None,
+    *,
+    probes: Probes | None = None,
+    enable: Callable[[], EnableResult] = longpaths.enable_long_paths,
+) -> int:
+    """Run the check (or the long-path fix); ``probes`` and ``enable`` are replaced by tests."""
     args = build_parser().parse_args(argv)
     out = sys.stdout
     _utf8_safe(out)
     home = resolve_home(args.home)
     lang = args.lang or settings_language(home.settings_file) or i18n.detect_language()
     if args.enable_long_paths:
-        return enable_long_paths(args.json, lang, out)
-    report = check(home, port=args.port)
+        return enable_long_paths(enable, args.json, lang, out)
+    report = check(home, probes=probes, port=args.port)
     if args.json:
         out.write(json.dumps(report.to_dict(lang), ensure_ascii=False, indent=2) + "\n")
     else:

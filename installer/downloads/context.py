@@ -1,0 +1,132 @@
+"""The shared state of one transfer from one source: where, what is expected, progress, stop."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from installer.downloads.diskio import check_free_space
+from installer.downloads.errors import HashMismatchError, SourceFailedError
+from installer.downloads.hasher import FollowingHasher
+from installer.downloads.http import RETRYABLE, RetryPolicy, retry_after_of
+from installer.downloads.probe import Reply
+from installer.downloads.progress import Meter
+from installer.downloads.state import PartState, part_path, save_state
+
+log = logging.getLogger(__name__)
+
+
+class Stopped(Exception):
+    """Raised inside a transfer when pause or cancel was asked for."""
+
+
+class Stopper:
+    """Any of several events (cancel, pause, an internal abort) stops the transfer."""
+
+    def __init__(self, *events: threading.Event | None) -> None:
+        self.events = [e for e in events if e is not None]
+
+    def is_set(self) -> bool:
+        return any(e.is_set() for e in self.events)
+
+    def check(self) -> None:
+        if self.is_set():
+            raise Stopped()
+
+    def wait(self, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while not self.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(left, 0.05))
+        return True
+
+
+@dataclass
+class Transfer:
+    """Everything a sequential or parallel transfer of one source needs."""
+
+    url: str
+    source: str
+    target: Path
+    settings: Any
+    policy: RetryPolicy
+    session: requests.Session
+    meter: Meter
+    stop: Stopper
+    state: PartState
+    size: int | None
+    sha256: str | None
+    connections: int
+    hasher: FollowingHasher | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _saved_at: float = 0.0
+
+    @property
+    def part(self) -> Path:
+        return part_path(self.target)
+
+    def new_hasher(self) -> FollowingHasher:
+        if self.hasher is not None:
+            self.hasher.abort()
+        self.part.touch(exist_ok=True)
+        self.hasher = FollowingHasher(self.part)
+        return self.hasher
+
+    def learn(self, reply: Reply) -> None:
+        """Take size, hash and validators from a reply where the spec did not know them."""
+        if self.sha256 and reply.published_sha256 and reply.published_sha256 != self.sha256:
+            raise HashMismatchError(f"{self.url} publishes sha256 {reply.published_sha256}, not the expected {self.sha256}")
+        if self.sha256 is None and reply.published_sha256:
+            self.sha256 = self.state.sha256 = reply.published_sha256
+            log.info("Using the published sha256 %s for %s", self.sha256, self.target.name)
+        if self.size is None:
+            self.size = reply.published_size or (reply.total if reply.status == 206 else None)
+            if self.size is not None:
+                check_free_space(self.target.parent, self.size - self.state.done_bytes())
+        if self.size is not None:
+            self.state.size = self.size
+            self.meter.set(total=self.size)
+        self.state.etag, self.state.last_modified = reply.etag, reply.last_modified
+
+    def validator(self) -> str | None:
+        return self.state.validator if self.state.url == self.url else None
+
+    def save(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._saved_at >= 1.0:
+            with self.lock:
+                save_state(self.target, self.state)
+            self._saved_at = now
+
+
+def retrying(t: Transfer, step: Callable[[], bool], progress_of: Callable[[], int]) -> None:
+    """Call ``step`` until it returns True, backing off on transient failures without progress."""
+    attempt = 0
+    while True:
+        t.stop.check()
+        before = progress_of()
+        error: BaseException | None = None
+        try:
+            if step():
+                return
+        except RETRYABLE as exc:
+            error = exc
+        progressed = progress_of() > before
+        attempt = 1 if progressed else attempt + 1
+        if attempt > t.policy.attempts:
+            raise SourceFailedError(f"{t.url} kept failing ({error or 'the connection ended early'}) after {t.policy.attempts} tries") from error
+        delay = 0.0 if progressed and retry_after_of(error) is None else t.policy.delay(attempt, retry_after_of(error))
+        log.info("%s: %s; retrying in %.1fs", t.target.name, error or "connection ended early", delay)
+        t.meter.set(state="retrying")
+        if t.stop.wait(delay):
+            raise Stopped()
+        t.meter.set(state="downloading")

@@ -1,0 +1,133 @@
+"""Several connections at once, one piece per range request, hashed in order as pieces complete.
+
+A per-connection speed cap (common on CDNs) then does not cap the user. Pieces are handed out
+lowest first, so the finished prefix grows steadily and the hasher follows it closely; the state
+file records the bytes done in every piece, so a resume loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from installer.downloads.context import Stopped, Transfer, retrying
+from installer.downloads.errors import RangeMismatchError, SourceFailedError
+from installer.downloads.fetch import pump
+from installer.downloads.http import make_session
+from installer.downloads.probe import describe, open_request
+
+log = logging.getLogger(__name__)
+
+MIN_PIECE = 8 * 1024 * 1024
+MAX_PIECE = 64 * 1024 * 1024
+
+
+class RangesIgnored(Exception):
+    """The server answered a piece request with the whole file."""
+
+
+def piece_size_for(size: int, connections: int) -> int:
+    return max(MIN_PIECE, min(MAX_PIECE, size // (connections * 8)))
+
+
+class Pieces:
+    """Which pieces are done, which are free, and the contiguous finished prefix."""
+
+    def __init__(self, t: Transfer) -> None:
+        assert t.size is not None
+        self.t, self.size, self.ps = t, t.size, t.state.piece_size
+        self.count = -(-self.size // self.ps)
+        self.lock = threading.Lock()
+        self.pending = [i for i in range(self.count) if self.done_in(i) < self.length(i)]
+
+    def length(self, i: int) -> int:
+        return min(self.ps, self.size - i * self.ps)
+
+    def done_in(self, i: int) -> int:
+        return self.t.state.pieces.get(i, 0)
+
+    def take(self) -> int | None:
+        with self.lock:
+            return self.pending.pop(0) if self.pending else None
+
+    def record(self, i: int, done: int, n: int) -> None:
+        with self.lock:
+            self.t.state.pieces[i] = done
+            self.t.hasher.advance(self.frontier())  # type: ignore[union-attr]
+        self.t.meter.add(n)
+
+    def frontier(self) -> int:
+        k = 0
+        while k < self.count and self.done_in(k) >= self.length(k):
+            k += 1
+        return self.size if k == self.count else k * self.ps + self.done_in(k)
+
+
+def _piece_step(t: Transfer, p: Pieces, i: int, fh: object, session: object) -> bool:
+    start = i * p.ps + p.done_in(i)
+    end = i * p.ps + p.length(i) - 1
+    if start > end:
+        return True
+    with open_request(session, t.url, t.settings, t.policy, start, end, t.validator()) as resp:  # type: ignore[arg-type]
+        reply = describe(resp)
+        if reply.status != 206:
+            raise RangesIgnored() if reply.status == 200 else SourceFailedError(f"{t.url} refused the range from byte {start}")
+        if reply.start != start:
+            raise RangeMismatchError(f"{t.url} answered a request for byte {start} with bytes from {reply.start}")
+        if reply.total not in (None, p.size):
+            raise SourceFailedError(f"{t.url} now offers a file of {reply.total} bytes, expected {p.size}")
+        fh.seek(start)  # type: ignore[attr-defined]
+        pump(t, resp, fh, start, end + 1, lambda pos, n: p.record(i, pos - i * p.ps, n))  # type: ignore[arg-type]
+    return p.done_in(i) >= p.length(i)
+
+
+class _Workers:
+    def __init__(self, t: Transfer, p: Pieces) -> None:
+        self.t, self.p = t, p
+        self.abort = threading.Event()
+        self.error: BaseException | None = None
+        t.stop.events.append(self.abort)
+
+    def run_one(self) -> None:
+        session = make_session(self.t.settings, pool=1)
+        try:
+            with self.t.part.open("r+b", buffering=0) as fh:
+                while (i := self.p.take()) is not None:
+                    retrying(self.t, lambda: _piece_step(self.t, self.p, i, fh, session), lambda: self.p.done_in(i))
+        except BaseException as exc:
+            if self.error is None and not (isinstance(exc, Stopped) and self.abort.is_set()):
+                self.error = exc
+            self.abort.set()
+        finally:
+            session.close()
+
+    def run(self, n: int) -> None:
+        threads = [threading.Thread(target=self.run_one, name=f"dl-{self.t.target.name}-{k}", daemon=True) for k in range(n)]
+        for th in threads:
+            th.start()
+        try:
+            for th in threads:
+                while th.is_alive():
+                    th.join(0.25)
+                    self.t.save()
+        finally:
+            self.abort.set()
+            for th in threads:
+                th.join()
+            self.t.stop.events.remove(self.abort)
+            self.t.save(force=True)
+        if self.error is not None:
+            raise self.error
+
+
+def run_parallel(t: Transfer) -> None:
+    """Download the missing pieces of a file of known size over ``t.connections`` connections."""
+    assert t.size is not None
+    if not t.state.piece_size or t.state.size != t.size:
+        t.state.piece_size, t.state.pieces = piece_size_for(t.size, t.connections), {}
+    with t.part.open("ab") as fh:
+        fh.truncate(t.size)
+    pieces = Pieces(t)
+    t.meter.set(done=t.state.done_bytes(), total=t.size, state="downloading")
+    t.new_hasher().advance(pieces.frontier())
+    _Workers(t, pieces).run(min(t.connections, max(len(pieces.pending), 1)))

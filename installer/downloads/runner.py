@@ -1,0 +1,181 @@
+"""``download()``: one file, through its sources in order, verified, renamed into place atomically."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import filelock
+
+from installer.downloads.context import Stopped, Stopper, Transfer
+from installer.downloads.diskio import check_free_space
+from installer.downloads.errors import (
+    BadContentError,
+    DownloadCancelled,
+    DownloadError,
+    DownloadInUseError,
+    HashMismatchError,
+    RangeMismatchError,
+    SourceFailedError,
+)
+from installer.downloads.fetch import GoParallel, run_sequential
+from installer.downloads.http import RetryPolicy, make_session
+from installer.downloads.names import safe_target
+from installer.downloads.parallel import RangesIgnored, run_parallel
+from installer.downloads.progress import Meter, ProgressCallback
+from installer.downloads.spec import DownloadSpec
+from installer.downloads.state import PartState, discard, load_state, lock_path, part_path
+from installer.hashing import sha256_file
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONNECTIONS = 8
+FALLBACK_ERRORS = (SourceFailedError, BadContentError, RangeMismatchError, HashMismatchError)
+
+
+@dataclass(frozen=True)
+class DownloadOutcome:
+    path: Path
+    sha256: str
+    size: int
+    source: str
+
+
+def _resume_state(target: Path, spec: DownloadSpec, name: str, url: str) -> PartState:
+    """The saved state if its bytes can be trusted for this source, else a fresh one (part discarded)."""
+    old = load_state(target)
+    same_file = old is not None and (old.url == url or (spec.sha256 is not None and old.sha256 == spec.sha256))
+    if old is not None and same_file and (spec.sha256 is None or old.sha256 in (None, spec.sha256)):
+        old.url, old.source = url, name
+        return old
+    if part_path(target).exists():
+        log.info("Starting %s over: the partial file came from another source or version", target.name)
+    discard(target)
+    return PartState(url=url, source=name, size=spec.size, sha256=spec.sha256)
+
+
+def _transfer(t: Transfer) -> tuple[str, int]:
+    """Run the right kind of transfer for this state; returns (sha256, size) of the .part."""
+    st = t.state
+    try:
+        if st.piece_size and t.size and st.url == t.url:
+            run_parallel(t)
+        else:
+            run_sequential(t, allow_parallel=True)
+    except GoParallel:
+        run_parallel(t)
+    except RangesIgnored:
+        run_sequential(t, allow_parallel=False)
+    assert t.hasher is not None
+    return t.hasher.finish()
+
+
+def _verify(t: Transfer, digest: str, got: int) -> None:
+    if t.size is not None and got != t.size:
+        raise HashMismatchError(f"{t.target.name} from {t.source} is {got} bytes, expected {t.size}")
+    if t.sha256 and digest != t.sha256:
+        raise HashMismatchError(f"{t.target.name} from {t.source} has sha256 {digest}, expected {t.sha256}")
+
+
+def _one_source(spec: DownloadSpec, target: Path, name: str, url: str, ctx: dict[str, Any]) -> DownloadOutcome:
+    state = _resume_state(target, spec, name, url)
+    meter: Meter = ctx["meter"]
+    meter.set(state="connecting", source=name, total=spec.size)
+    session = make_session(ctx["settings"])
+    t = Transfer(url, name, target, ctx["settings"], ctx["policy"], session, meter, ctx["stop"], state,
+                 spec.size, spec.sha256, ctx["connections"])
+    try:
+        digest, got = _transfer(t)
+    finally:
+        session.close()
+        if t.hasher is not None:
+            t.hasher.abort()
+    meter.set(state="verifying")
+    try:
+        _verify(t, digest, got)
+    except HashMismatchError:
+        discard(target)
+        raise
+    os.replace(part_path(target), target)
+    discard(target)
+    log.info("Downloaded %s (%d bytes, sha256 %s) from %s", target, got, digest, name)
+    return DownloadOutcome(target, digest, got, name)
+
+
+def _existing(spec: DownloadSpec, target: Path) -> DownloadOutcome | None:
+    if not target.exists():
+        return None
+    size = target.stat().st_size
+    digest = sha256_file(target) if spec.sha256 or spec.size in (None, size) else ""
+    if (spec.size in (None, size)) and (spec.sha256 in (None, digest)):
+        return DownloadOutcome(target, digest, size, "existing")
+    raise DownloadError(f"{target} already exists and is a different file", "Rename or remove it, then download again.")
+
+
+def _wait_paused(meter: Meter, pause: threading.Event | None, cancel: threading.Event | None) -> None:
+    meter.set(state="paused")
+    while pause is not None and pause.is_set() and not (cancel is not None and cancel.is_set()):
+        time.sleep(0.05)
+
+
+def fetch_file(
+    spec: DownloadSpec,
+    *,
+    settings: Any = None,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    pause: threading.Event | None = None,
+    policy: RetryPolicy | None = None,
+    connections: int = DEFAULT_CONNECTIONS,
+) -> DownloadOutcome:
+    """Like ``download`` but returns the sha256 and size too (to record a hash that was unknown)."""
+    target = safe_target(spec.dest_dir, spec.filename)
+    spec.dest_dir.mkdir(parents=True, exist_ok=True)
+    if (done := _existing(spec, target)) is not None:
+        return done
+    meter = Meter(progress)
+    ctx = {"settings": settings, "policy": policy or RetryPolicy(), "stop": Stopper(cancel, pause), "meter": meter, "connections": max(1, connections)}
+    lock = filelock.FileLock(str(lock_path(target)), timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout as exc:
+        raise DownloadInUseError(f"{target.name} is already being downloaded") from exc
+    try:
+        return _run(spec, target, ctx, cancel, pause)
+    except DownloadError:
+        meter.set(state="failed" if not (cancel and cancel.is_set()) else "cancelled")
+        raise
+    finally:
+        lock.release()
+        lock_path(target).unlink(missing_ok=True)
+
+
+def _run(spec: DownloadSpec, target: Path, ctx: dict[str, Any], cancel: threading.Event | None, pause: threading.Event | None) -> DownloadOutcome:
+    state = load_state(target)
+    have = state.done_bytes() if state else 0
+    if spec.size:
+        check_free_space(spec.dest_dir, max(spec.size - have, 0))
+    errors: list[DownloadError] = []
+    for name, url in spec.sources:
+        while True:
+            try:
+                outcome = _one_source(spec, target, name, url, ctx)
+                ctx["meter"].set(state="done")
+                return outcome
+            except Stopped:
+                if cancel is not None and cancel.is_set():
+                    raise DownloadCancelled(f"The download of {target.name} was cancelled") from None
+                _wait_paused(ctx["meter"], pause, cancel)
+            except FALLBACK_ERRORS as exc:
+                log.warning("Source %s failed for %s: %s", name, target.name, exc.message)
+                errors.append(exc)
+                if len(spec.sources) == 1:
+                    raise
+                break
+    kind = type(errors[-1]) if len({type(e) for e in errors}) == 1 else SourceFailedError
+    raise kind(f"Every source failed for {target.name}: " + "; ".join(f"{n}: {e.message}" for (n, _), e in zip(spec.sources, errors, strict=False)))

@@ -1,0 +1,155 @@
+"""Downloads against a real local server: verified files, resume, retries, sources, tokens, proxies."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from installer.downloads import DownloadSpec, SourceFailedError, download, fetch_file
+from installer.downloads import http as dl_http
+from installer.settings import Settings
+from tests.installer.dl_helpers import FAST, Recorder, leftovers, payload, sha, small_pieces, spec_for
+from tests.installer.fault_server import Faults, FaultServer
+
+__all__ = ["small_pieces"]
+
+
+@pytest.fixture
+def server():
+    with FaultServer() as srv:
+        yield srv
+
+
+def test_download_verified_and_renamed(server: FaultServer, tmp_path: Path) -> None:
+    data = payload(300_000)
+    url = server.add("/m.safetensors", data)
+    rec = Recorder()
+    path = download(spec_for(url, tmp_path, data), progress=rec, policy=FAST, connections=1)
+    assert path == tmp_path / "model.safetensors"
+    assert path.read_bytes() == data
+    assert leftovers(tmp_path) == ["model.safetensors"]
+    assert rec.reports[-1].state == "done" and rec.max_done() == len(data)
+    assert "downloading" in rec.states and "verifying" in rec.states
+
+
+def test_many_cuts_resume_with_if_range(server: FaultServer, tmp_path: Path) -> None:
+    data = payload(400_000)
+    url = server.add("/m", data, Faults(cuts=12), etag='"v1"')
+    path = download(spec_for(url, tmp_path, data), policy=FAST, connections=1)
+    assert path.read_bytes() == data
+    ranged = [h for h in server.requests_for("/m") if "Range" in h]
+    assert len(ranged) >= 8  # the server cut the body at random offsets, again and again
+    assert all(h["If-Range"] == '"v1"' for h in ranged)
+    assert leftovers(tmp_path) == ["model.safetensors"]
+
+
+def test_parallel_connections_with_cuts(server: FaultServer, tmp_path: Path, small_pieces: None) -> None:
+    data = payload(256 * 1024 + 123)
+    url = server.add("/big", data, Faults(cuts=10))
+    outcome = fetch_file(spec_for(url, tmp_path, data), policy=FAST, connections=4)
+    assert outcome.path.read_bytes() == data and outcome.sha256 == sha(data)
+    ranges = [h["Range"] for h in server.requests_for("/big") if "Range" in h]
+    assert len({r for r in ranges if not r.endswith("-")}) >= 16  # many closed piece ranges
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+def test_server_errors_are_retried_honouring_retry_after(server: FaultServer, tmp_path: Path, status: int) -> None:
+    data = payload(50_000)
+    url = server.add("/m", data, Faults(statuses=[status], retry_after="1"))
+    began = time.monotonic()
+    assert download(spec_for(url, tmp_path, data), policy=FAST, connections=1).read_bytes() == data
+    assert time.monotonic() - began >= 0.95  # waited the server's Retry-After: 1
+
+
+def test_server_that_keeps_failing_gives_up_clearly(server: FaultServer, tmp_path: Path) -> None:
+    data = payload(10_000)
+    url = server.add("/m", data, Faults(statuses=[503] * 20))
+    with pytest.raises(SourceFailedError, match="kept failing") as err:
+        download(spec_for(url, tmp_path, data), policy=FAST, connections=1)
+    assert err.value.hint
+    assert not (tmp_path / "model.safetensors").exists()
+
+
+def test_200_to_a_range_request_restarts_cleanly(server: FaultServer, tmp_path: Path) -> None:
+    data = payload(300_000)
+    url = server.add("/m", data, Faults(cuts=1, ignore_range=1))
+    rec = Recorder()
+    assert download(spec_for(url, tmp_path, data), progress=rec, policy=FAST, connections=1).read_bytes() == data
+    dones = [p.done for p in rec.reports]
+    assert 0 in dones[1:]  # progress went back to zero when the server restarted the file
+
+
+def test_wrong_content_length_is_survived(server: FaultServer, tmp_path: Path) -> None:
+    data = payload(200_000)
+    url = server.add("/m", data, Faults(short_length=1, long_length=2))
+    assert download(spec_for(url, tmp_path, data), policy=FAST, connections=1).read_bytes() == data
+
+
+def test_stalled_connection_times_out_and_resumes(server: FaultServer, tmp_path: Path) -> None:
+    data = payload(100_000)
+    url = server.add("/m", data, Faults(stalls=1, stall_after=20_000, stall_s=4.0))
+    began = time.monotonic()
+    assert download(spec_for(url, tmp_path, data), policy=FAST, connections=1).read_bytes() == data
+    assert time.monotonic() - began < 3.5
+    assert server.requests_for("/m")[-1]["Range"] == "bytes=20000-"
+
+
+def test_falls_back_to_the_next_source(server: FaultServer, tmp_path: Path) -> None:
+    data = payload(30_000)
+    good = server.add("/mirror/m", data)
+    rec = Recorder()
+    spec = spec_for([server.url("/missing"), good], tmp_path, data)
+    assert download(spec, progress=rec, policy=FAST).read_bytes() == data
+    assert rec.reports[-1].source == "src1"
+
+
+def test_existing_verified_file_is_not_downloaded_again(server: FaultServer, tmp_path: Path) -> None:
+    data = payload(20_000)
+    url = server.add("/m", data)
+    spec = spec_for(url, tmp_path, data)
+    download(spec, policy=FAST)
+    count = len(server.log)
+    assert download(spec, policy=FAST).read_bytes() == data
+    assert len(server.log) == count
+
+
+def test_unknown_hash_takes_the_published_one(server: FaultServer, tmp_path: Path) -> None:
+    data = payload(40_000)
+    real = server.add("/cdn/blob", data)
+    url = server.add_redirect("/repo/resolve/main/m.safetensors", real, {"X-Linked-Etag": f'"{sha(data)}"', "X-Linked-Size": str(len(data))})
+    outcome = fetch_file(DownloadSpec([("huggingface", url)], tmp_path, "m.safetensors", None, None, "checkpoint"), policy=FAST)
+    assert outcome.sha256 == sha(data) and outcome.size == len(data)
+
+
+def test_unknown_hash_is_recorded_after(server: FaultServer, tmp_path: Path) -> None:
+    data = payload(40_000)
+    url = server.add("/m", data)
+    outcome = fetch_file(spec_for(url, tmp_path, data, known=False), policy=FAST)
+    assert outcome.sha256 == sha(data) and outcome.path.read_bytes() == data
+
+
+def test_tokens_go_only_to_their_own_host(server: FaultServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dl_http, "HF_HOSTS", {"127.0.0.1"})
+    monkeypatch.setenv("CIVITAI_API_TOKEN", "civ-secret")
+    data = payload(10_000)
+    url = server.add("/m", data)
+    download(spec_for(url, tmp_path, data), settings=Settings(hf_token="hf-secret"), policy=FAST)
+    assert server.requests_for("/m")[0]["Authorization"] == "Bearer hf-secret"
+    monkeypatch.setattr(dl_http, "HF_HOSTS", set())
+    monkeypatch.setenv("HF_TOKEN", "env-secret")
+    download(spec_for(url, tmp_path / "b", data), settings=Settings(), policy=FAST)
+    assert "Authorization" not in server.requests_for("/m")[-1]
+    monkeypatch.setattr(dl_http, "HF_HOSTS", {"127.0.0.1"})
+    download(spec_for(url, tmp_path / "c", data), settings=Settings(), policy=FAST)
+    assert server.requests_for("/m")[-1]["Authorization"] == "Bearer env-secret"
+
+
+def test_proxy_from_settings_is_used(server: FaultServer, tmp_path: Path) -> None:
+    data = payload(10_000)
+    server.add("/via-proxy.bin", data)
+    settings = Settings(proxy=server.url(""))
+    spec = spec_for("http://models.maple-test.invalid/via-proxy.bin", tmp_path, data)
+    assert download(spec, settings=settings, policy=FAST).read_bytes() == data
+    assert server.log[-1][1].startswith("http://models.maple-test.invalid/")

@@ -17,6 +17,7 @@ from installer.machine_probes import PortInfo, TorchInfo
 
 GIB = 1024**3
 MIB = 1024**2
+CUDA_TORCH = TorchInfo("2.4.1+cu121", "cuda", "12.1")
 
 
 @dataclass
@@ -81,7 +82,7 @@ class FakePsutil:
 def probes(
     nvml: FakeNvml | None = None,
     ps: FakePsutil | None = None,
-    torch: TorchInfo | None = TorchInfo("2.4.1+cu121", "cuda", "12.1"),
+    torch: TorchInfo | None = CUDA_TORCH,
     long_paths: LongPaths = LongPaths.NOT_NEEDED,
     port: PortInfo | None = None,
     platform: str = "linux",

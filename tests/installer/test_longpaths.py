@@ -8,7 +8,15 @@ import pytest
 
 from installer import longpaths
 from installer.doctor_cli import main
-from installer.longpaths import KEY, REG_ADD, VALUE, LongPaths, Outcome, enable_long_paths, long_paths_state
+from installer.longpaths import (
+    KEY,
+    REG_ADD,
+    VALUE,
+    LongPaths,
+    Outcome,
+    enable_long_paths,
+    long_paths_state,
+)
 from installer.machine import check
 from installer.verdicts import Verdict
 from tests.installer.fake_machine import probes

@@ -179,7 +179,7 @@ def test_port_in_use_names_the_owner_and_the_next_port(home):
     title, reason, hint = finding.text("en")
     assert reason == "7860 is in use by python.exe (pid 4242)"
     assert "7861" in hint
-    assert "端口 7860 已被 python.exe (pid 4242) 占用" == finding.text("zh")[1]
+    assert finding.text("zh")[1] == "端口 7860 已被 python.exe (pid 4242) 占用"
     unknown = check(home, probes=probes(port=PortInfo(7860, True, None, 7861))).finding("port")
     assert unknown.text("en")[1] == "7860 is in use by another program"
 

@@ -8,6 +8,7 @@ whose size and sha256 were both confirmed.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any, NamedTuple
 
 from installer.errors import ModelError
 
+CATALOG_ENV = "MAPLE_CATALOG"
 CATALOG_FILE = Path(__file__).resolve().parent.parent / "assets" / "catalog.json"
 KINDS = ("checkpoint", "vae", "lora", "taesd")
 SOURCE_NAMES = ("huggingface", "hf-mirror", "civitai", "modelscope")
@@ -165,5 +167,6 @@ def _load(path: Path) -> Catalog:
 
 
 def load_catalog(path: Path | None = None) -> Catalog:
-    """The built-in catalog (or the one at ``path``); parsed once per process."""
-    return _load((path or CATALOG_FILE).resolve())
+    """The catalog at ``path``, else at ``MAPLE_CATALOG`` (a site's own list), else the built-in one."""
+    chosen = path or (Path(os.environ[CATALOG_ENV]) if os.environ.get(CATALOG_ENV) else CATALOG_FILE)
+    return _load(chosen.resolve())

@@ -86,3 +86,10 @@ class ProgressBar:
         else:
             self.stream.write(final + "\n")
         self.stream.flush()
+
+    def clear(self) -> None:
+        """Remove the bar (on a terminal) so that a result can be printed in its place."""
+        if self.tty and self._line:
+            self.stream.write("\r" + " " * len(self._line) + "\r")
+            self.stream.flush()
+            self._line = ""

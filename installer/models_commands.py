@@ -129,7 +129,8 @@ def cmd_verify(ctx: Context, name: str | None, every: bool) -> int:
         bar = ProgressBar(f"verifying {target.name}")
         entry = ctx.store.verify(target.path, progress=_feed(bar))
         detail = entry.reason or (f"matches {entry.catalog_id}" if entry.catalog_id else "not in the catalog")
-        bar.close(f"{entry.name}: {entry.state.value} ({entry.short_hash or '-'}) {detail}")
+        bar.clear()
+        print(f"{entry.name}: {entry.state.value} ({entry.short_hash or '-'}) {detail}")
         bad += entry.state in (State.MISMATCH, State.BROKEN)
     if bad:
         print(f"{bad} file(s) are damaged or not what their name says: delete and download them again.",

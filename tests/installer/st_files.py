@@ -56,3 +56,15 @@ def tensor_sha256(path: Path) -> str:
     raw = path.read_bytes()
     (n,) = struct.unpack("<Q", raw[:8])
     return hashlib.sha256(raw[8 + n:]).hexdigest()
+
+
+def point_trash_at(folder: Path, monkeypatch) -> Path:
+    """Make send2trash's freedesktop trash a folder of the test's own; returns its ``files`` folder."""
+    import os
+
+    from send2trash import plat_other
+
+    monkeypatch.setattr(plat_other, "XDG_DATA_HOME", os.fsencode(folder))
+    monkeypatch.setattr(plat_other, "HOMETRASH_B", os.fsencode(folder / "Trash"))
+    monkeypatch.setattr(plat_other, "HOMETRASH", str(folder / "Trash"))
+    return folder / "Trash" / "files"

@@ -21,6 +21,7 @@ from tests.installer.st_files import (
     SDXL_CHECKPOINT,
     TAESD,
     VAE,
+    point_trash_at,
     sha256,
     tensor_sha256,
     write_st,
@@ -216,14 +217,7 @@ def test_the_same_folder_twice_is_listed_once(home: Home) -> None:
 
 @pytest.fixture
 def trash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """send2trash's freedesktop trash, pointed at a folder of this test's own."""
-    from send2trash import plat_other
-
-    data_home = tmp_path / "xdg"
-    monkeypatch.setattr(plat_other, "XDG_DATA_HOME", os.fsencode(data_home))
-    monkeypatch.setattr(plat_other, "HOMETRASH_B", os.fsencode(data_home / "Trash"))
-    monkeypatch.setattr(plat_other, "HOMETRASH", str(data_home / "Trash"))
-    return data_home / "Trash" / "files"
+    return point_trash_at(tmp_path / "xdg", monkeypatch)
 
 
 def test_remove_sends_to_the_trash(home: Home, trash: Path) -> None:

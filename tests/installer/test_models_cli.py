@@ -1,0 +1,203 @@
+"""``maple-models`` end to end: real files, a real local HTTP server, the real downloader."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import installer.store as store_mod
+from installer.home import Home
+from installer.models_cli import main
+from installer.settings import load_settings
+from tests.installer.st_files import (
+    LORA,
+    SD1_CHECKPOINT,
+    VAE,
+    point_trash_at,
+    sha256,
+    tensor_sha256,
+    write_st,
+)
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture
+def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Path]]:
+    """A local file server (no internet): (base URL, the folder it serves)."""
+    root = tmp_path / "served"
+    root.mkdir()
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(root)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", root
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def run(home: Home, *args: str) -> int:
+    return main(["--home", str(home.root), *args])
+
+
+def local_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entries: list[dict]) -> None:
+    path = tmp_path / f"catalog-{len(entries)}-{entries[0]['id']}.json"
+    path.write_text(json.dumps({"models": entries}), encoding="utf-8")
+    monkeypatch.setenv("MAPLE_CATALOG", str(path))
+
+
+def catalog_entry(entry_id: str, file: Path, url: str, kind: str = "lora") -> dict:
+    return {"id": entry_id, "name": entry_id, "kind": kind, "arch": "sd1", "file": file.name,
+            "size": file.stat().st_size, "sha256": sha256(file), "verified": True, "license": "mit",
+            "description": {"en": "A test model", "zh": "测试模型"}, "sources": [{"name": "huggingface", "url": url}]}
+
+
+def test_list_shows_models_and_broken_files_with_what_to_do(home: Home, capsys: pytest.CaptureFixture[str]) -> None:
+    write_st(home.models_dir("checkpoint") / "anime" / "any.safetensors", SD1_CHECKPOINT)
+    write_st(home.models_dir("lora") / "ink.safetensors", LORA)
+    (home.models_dir("vae") / "vae.safetensors").write_text("version https://git-lfs.github.com/spec/v1\noid x\n")
+    assert run(home, "list") == 0
+    out = capsys.readouterr().out
+    assert "anime/any.safetensors" in out and "SD1.x" in out and "unhashed" in out
+    assert "Broken files (1)" in out and "git-LFS pointer" in out and "download it again" in out
+    assert run(home, "list", "--kind", "lora", "--json") == 0
+    [lora] = json.loads(capsys.readouterr().out)
+    assert (lora["name"], lora["kind"], lora["state"]) == ("ink.safetensors", "lora", "unhashed")
+
+
+def test_list_hash_computes_once_and_the_cache_serves_the_next_run(
+    home: Home, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lora = write_st(home.models_dir("lora") / "ink.safetensors", LORA)
+    assert run(home, "list", "--hash") == 0
+    assert tensor_sha256(lora)[:12] in capsys.readouterr().out
+    calls: list[Path] = []
+    real = store_mod.sha256_file_split
+    monkeypatch.setattr(store_mod, "sha256_file_split", lambda p, *a, **k: calls.append(p) or real(p, *a, **k))
+    assert run(home, "list", "--hash", "--json") == 0
+    [entry] = json.loads(capsys.readouterr().out)
+    assert calls == [] and entry["sha256"] == sha256(lora) and entry["lora_hash"] == tensor_sha256(lora)[:12]
+
+
+def test_add_folder_uses_another_install_in_place(home: Home, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    aki = tmp_path / "sd-webui-aki-v4"
+    model = write_st(aki / "models" / "Stable-diffusion" / "anything-v5.safetensors", SD1_CHECKPOINT)
+    write_st(aki / "models" / "VAE" / "vae.safetensors", VAE)
+    assert run(home, "add-folder", str(aki)) == 0
+    assert "1 checkpoint(s), 1 VAE(s), 0 LoRA(s)" in capsys.readouterr().out
+    assert load_settings(home.settings_file).settings.shared_folders == [str(aki)]
+    assert run(home, "add-folder", str(aki)) == 0 and "already in use" in capsys.readouterr().out
+    assert load_settings(home.settings_file).settings.shared_folders == [str(aki)]
+    assert run(home, "list", "--json") == 0
+    [ckpt, vae] = json.loads(capsys.readouterr().out)
+    assert ckpt["path"] == str(model) and ckpt["location"] == str(aki)
+    assert not list(home.models_dir("checkpoint").iterdir())
+    assert run(home, "add-folder", str(tmp_path / "missing")) == 1
+    err = capsys.readouterr().err
+    assert "is not a folder" in err and "what to do:" in err
+
+
+def test_rm_sends_to_the_trash_and_refuses_shared_files(
+    home: Home, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trash = point_trash_at(tmp_path / "xdg", monkeypatch)
+    mine = write_st(home.models_dir("lora") / "mine.safetensors", LORA)
+    theirs = write_st(tmp_path / "webui" / "models" / "Lora" / "theirs.safetensors", LORA, seed=3)
+    assert run(home, "add-folder", str(tmp_path / "webui")) == 0
+    assert run(home, "rm", "mine") == 0
+    assert not mine.exists() and (trash / "mine.safetensors").exists()
+    assert run(home, "rm", "theirs.safetensors") == 1
+    assert "shared folder" in capsys.readouterr().err and theirs.exists()
+    assert run(home, "rm", "nothing-like-this") == 1
+    assert "No model named" in capsys.readouterr().err
+
+
+def test_verify_finds_a_damaged_file(home: Home, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    good = write_st(tmp_path / "ref" / "detail.safetensors", LORA, seed=5)
+    local_catalog(tmp_path, monkeypatch, [catalog_entry("detail", good, "http://127.0.0.1:9/x")])
+    target = home.models_dir("lora") / "detail.safetensors"
+    target.write_bytes(good.read_bytes())
+    assert run(home, "verify", "--all") == 0
+    assert "detail.safetensors: verified" in capsys.readouterr().out
+    raw = bytearray(target.read_bytes())
+    raw[-1] ^= 1
+    target.write_bytes(bytes(raw))
+    assert run(home, "verify", "detail") == 1
+    captured = capsys.readouterr()
+    assert "mismatch" in captured.out and "download them again" in captured.err
+
+
+def test_catalog_lists_ids_and_what_is_installed(home: Home, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(home, "catalog") == 0
+    out = capsys.readouterr().out
+    assert "sd15" in out and "anything-v5" in out and "hash from source" in out
+    assert run(home, "catalog", "--json") == 0
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["sdxl-vae-fp16-fix"]["verified"] and not rows["sd15"]["installed"]
+
+
+def test_pull_a_link_from_a_local_server(home: Home, server: tuple[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    base, root = server
+    lora = write_st(root / "detail.safetensors", LORA, seed=9)
+    assert run(home, "pull", f"{base}/detail.safetensors", "--sha256", sha256(lora), "--kind", "lora") == 0
+    out = capsys.readouterr().out
+    landed = home.models_dir("lora") / "detail.safetensors"
+    assert landed.read_bytes() == lora.read_bytes()
+    assert "matches the published sha256" in out and tensor_sha256(lora)[:12] in out
+    assert [p.name for p in home.models_dir("lora").iterdir()] == ["detail.safetensors"]  # no .part left
+
+
+def test_pull_a_catalog_id_and_it_shows_as_installed(
+    home: Home, tmp_path: Path, server: tuple[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, root = server
+    vae = write_st(root / "remote-name.safetensors", VAE, seed=4)
+    entry = catalog_entry("tiny-vae", vae, f"{base}/remote-name.safetensors", kind="vae")
+    entry["file"] = "tiny-vae.safetensors"
+    local_catalog(tmp_path, monkeypatch, [entry])
+    assert run(home, "pull", "tiny-vae") == 0
+    assert "Maple's catalog entry tiny-vae" in capsys.readouterr().out
+    assert (home.models_dir("vae") / "tiny-vae.safetensors").read_bytes() == vae.read_bytes()
+    assert run(home, "catalog", "--json") == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["installed"] is True
+
+
+def test_pull_refuses_wrong_bytes_and_says_why(home: Home, server: tuple[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    base, root = server
+    write_st(root / "model.safetensors", SD1_CHECKPOINT)
+    assert run(home, "pull", f"{base}/model.safetensors", "--sha256", "0" * 64, "--kind", "checkpoint") == 1
+    err = capsys.readouterr().err
+    assert "sha256" in err and "what to do:" in err
+    assert list(home.models_dir("checkpoint").glob("*.safetensors")) == []
+
+
+def test_pull_an_unknown_id_suggests_the_close_ones(home: Home, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(home, "pull", "sdxl-vae-fp16") == 1
+    err = capsys.readouterr().err
+    assert "neither a catalog id nor a link" in err and "sdxl-vae-fp16-fix" in err
+
+
+def test_the_command_runs_as_a_program(home: Home) -> None:
+    write_st(home.models_dir("checkpoint") / "a.safetensors", SD1_CHECKPOINT)
+    done = subprocess.run([sys.executable, "-m", "installer.models_cli", "--home", str(home.root), "list", "--json"],
+                          capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    assert [e["name"] for e in json.loads(done.stdout)] == ["a.safetensors"]
+    usage = subprocess.run([sys.executable, "-m", "installer.models_cli", "verify"], capture_output=True, text=True,
+                           timeout=60, cwd=Path(__file__).resolve().parents[2])
+    assert usage.returncode == 2 and "NAME or --all" in usage.stderr

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 KEY = r"SYSTEM\CurrentControlSet\Control\FileSystem"
 VALUE = "LongPathsEnabled"
+ACCESS_DENIED = 5  # ERROR_ACCESS_DENIED, as a helper reports it (reg.exe itself exits 1 on any error)
 REG_ADD = ("reg", "add", rf"HKLM\{KEY}", "/v", VALUE, "/t", "REG_DWORD", "/d", "1", "/f")
 
 
@@ -104,13 +105,22 @@ def enable_long_paths(
 
 def _write(registry: Registry, elevation: Elevation) -> EnableResult:
     if elevation.is_admin():
-        try:
-            registry.write_dword(KEY, VALUE, 1)
-        except PermissionError as exc:
-            return EnableResult(Outcome.DENIED, str(exc))
-        except OSError as exc:
-            return EnableResult(Outcome.FAILED, str(exc))
-        return _verify(registry, "")
+        return _write_as_admin(registry)
+    return _write_elevated(registry, elevation)
+
+
+def _write_as_admin(registry: Registry) -> EnableResult:
+    try:
+        registry.write_dword(KEY, VALUE, 1)
+    except PermissionError as exc:
+        return EnableResult(Outcome.DENIED, str(exc))
+    except OSError as exc:
+        return EnableResult(Outcome.FAILED, str(exc))
+    return _verify(registry)
+
+
+def _write_elevated(registry: Registry, elevation: Elevation) -> EnableResult:
+    """Run ``reg add`` behind the UAC prompt; "No" there (None) changes nothing."""
     try:
         code = elevation.run_elevated(REG_ADD)
     except OSError as exc:
@@ -118,12 +128,13 @@ def _write(registry: Registry, elevation: Elevation) -> EnableResult:
     if code is None:
         return EnableResult(Outcome.DECLINED)
     if code != 0:
-        return EnableResult(Outcome.DENIED if code == 5 else Outcome.FAILED, f"reg add exited with {code}")
-    return _verify(registry, "")
+        outcome = Outcome.DENIED if code == ACCESS_DENIED else Outcome.FAILED
+        return EnableResult(outcome, f"reg add exited with {code}")
+    return _verify(registry)
 
 
-def _verify(registry: Registry, detail: str) -> EnableResult:
+def _verify(registry: Registry) -> EnableResult:
     """Read the value back: only a value that is really 1 counts as enabled."""
     if long_paths_state("win32", registry) is LongPaths.ENABLED:
-        return EnableResult(Outcome.ENABLED, detail)
+        return EnableResult(Outcome.ENABLED)
     return EnableResult(Outcome.FAILED, f"{VALUE} is still not 1 after writing it")

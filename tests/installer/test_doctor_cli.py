@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from installer.doctor_cli import main, width
+from installer.i18n import detect_language, normalize
 from tests.installer.fake_machine import GIB, FakeNvml, FakePsutil, probes
 
 DOCTOR = Path(sys.executable).with_name("maple-doctor.exe" if os.name == "nt" else "maple-doctor")
@@ -107,3 +108,23 @@ def test_bad_language_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as info:
         main(["--lang", "fr"])
     assert info.value.code == 2
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"LANG": "zh_CN.UTF-8"}, "zh"),
+        ({"LANG": "zh_TW.UTF-8"}, "zh"),
+        ({"LC_ALL": "en_US.UTF-8", "LANG": "zh_CN.UTF-8"}, "en"),
+        ({"MAPLE_LANG": "zh", "LANG": "en_US.UTF-8"}, "zh"),
+        ({"LANG": "C.UTF-8"}, "en"),
+        ({}, "en"),
+    ],
+)
+def test_language_from_the_environment(env, expected):
+    assert detect_language(env, platform="linux") == expected
+
+
+def test_windows_locale_names_are_understood():
+    assert normalize("Chinese (Simplified)_China") == "zh"
+    assert normalize("zh-Hans") == "zh" and normalize("English_United States") == "en"

@@ -38,10 +38,9 @@ def free_port() -> int:
 def wait_ready(url: str, timeout: float = 180.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"{url}/maple/v1/ready", timeout=2) as r:
-                if b'"ready":true' in r.read().replace(b" ", b""):
-                    return
+        with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/maple/v1/ready", timeout=2) as r:
+            if b'"ready":true' in r.read().replace(b" ", b""):
+                return
         time.sleep(0.3)
     raise SystemExit(f"the engine at {url} did not become ready in {timeout:.0f} s")
 

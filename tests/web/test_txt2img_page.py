@@ -1,0 +1,110 @@
+"""txt2img in the real page against a real engine on the demo model."""
+
+from __future__ import annotations
+
+import io
+import time
+
+from PIL import Image
+
+from tests.web.helpers import generate_and_wait, set_small, stage_png
+
+
+def test_prompt_generates_an_image_with_its_infotext(page, engine):
+    page.fill("#prompt", "a red fox in the snow")
+    page.fill("#negative_prompt", "blurry")
+    set_small(page, steps=5)
+    page.wait_for_function("document.querySelector('#prompt-tokens').textContent.startsWith('6/75')")
+    generate_and_wait(page)
+    info = page.text_content("#info-text")
+    assert info.startswith("a red fox in the snow\nNegative prompt: blurry\n")
+    assert "Steps: 5" in info and "Size: 64x64" in info
+    image = Image.open(io.BytesIO(stage_png(page)))
+    assert image.size == (64, 64)
+    assert image.info.get("parameters") == info  # the PNG carries the same infotext
+
+
+def test_long_run_shows_progress_and_preview_and_stops_on_interrupt(page, engine):
+    page.fill("#prompt", "a long run")
+    set_small(page, steps=150, size=64, batch_count=20)
+    page.click("#generate")
+    seen: set[str] = set()
+    deadline = time.monotonic() + 60
+    while len(seen) < 3 and time.monotonic() < deadline:
+        text = page.text_content("#progress-text") or ""
+        if text.startswith("Step"):
+            seen.add(text.split(" · ")[0])
+        page.wait_for_timeout(100)
+    assert len(seen) >= 3, f"progress did not move: {seen}"
+    width = page.eval_on_selector("#progress-fill", "e => parseFloat(e.style.width)")
+    assert 0 < width < 100
+    page.wait_for_selector("#stage-img.preview[src^='data:image/png']")
+    first = page.get_attribute("#stage-img", "src")
+    page.wait_for_function("s => document.querySelector('#stage-img').src !== s", arg=first)
+    started = time.monotonic()
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#generate:not([disabled])", timeout=30_000)
+    assert time.monotonic() - started < 30
+    state = engine.get("/sdapi/v1/progress")["state"]
+    assert state["job_count"] == 0 or state["interrupted"]
+    assert page.locator("#gallery .thumb").count() < 20  # it stopped long before 20 images
+
+
+def test_ctrl_enter_generates_and_settings_survive_a_reload(page, engine):
+    page.fill("#prompt", "kept across reloads")
+    set_small(page, steps=3)
+    page.select_option("#sampler_name", "Euler")
+    page.fill("#cfg_scale", "5.5")
+    page.focus("#prompt")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("#gallery .thumb")
+    page.wait_for_selector("#generate:not([disabled])")
+    assert "Sampler: Euler," in page.text_content("#info-text")
+    page.reload()
+    page.wait_for_selector("body[data-ready]")
+    assert page.input_value("#prompt") == "kept across reloads"
+    assert page.input_value("#steps") == "3"
+    assert page.input_value("#sampler_name") == "Euler"
+    assert page.input_value("#cfg_scale") == "5.5"
+
+
+def test_engine_error_is_shown_under_the_field_that_caused_it(page, engine):
+    set_small(page)
+    page.fill("#width", "100")  # not a multiple of 8: the engine refuses with a 422
+    page.click("#generate")
+    error = page.locator("[data-error-for='width']")
+    error.wait_for(state="visible")
+    assert "multiple of 8" in error.text_content()
+    body = page.text_content("body")
+    assert "Traceback" not in body
+    assert page.locator("#gallery .thumb").count() == 0
+
+
+def test_reuse_parameters_and_seed(page, engine):
+    page.fill("#prompt", "first prompt")
+    set_small(page, steps=4)
+    generate_and_wait(page)
+    info = page.text_content("#info-text")
+    seed = info.split("Seed: ")[1].split(",")[0]
+    page.fill("#prompt", "something else")
+    page.fill("#steps", "9")
+    page.click("#info-panel [data-action='reuse']")
+    assert page.input_value("#prompt") == "first prompt"
+    assert page.input_value("#steps") == "4"
+    assert page.input_value("#seed") == seed
+    page.fill("#seed", "-1")
+    page.click("#seed-reuse")
+    assert page.input_value("#seed") == seed
+
+
+def test_gallery_enlarges_and_downloads(page, engine):
+    set_small(page)
+    generate_and_wait(page)
+    page.click("#stage-img")
+    page.wait_for_selector("#lightbox:not([hidden]) #lb-img[src^='data:image/png']")
+    assert page.text_content("#lb-text") == page.text_content("#info-text")
+    with page.expect_download() as download:
+        page.click("#lightbox [data-action='download']")
+    assert download.value.suggested_filename.endswith(".png")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#lightbox", state="hidden")

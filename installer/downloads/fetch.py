@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import BinaryIO
 
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
 PARALLEL_MIN = 32 * 1024 * 1024
+FLUSH_S = 0.2
 
 
 class GoParallel(Exception):
@@ -31,9 +33,11 @@ def pump(t: Transfer, resp: requests.Response, fh: BinaryIO, pos: int, limit: in
     what already arrived is written first, so a resume loses nothing.
     """
     buf = bytearray()
+    flushed = time.monotonic()
 
     def flush() -> None:
-        nonlocal pos
+        nonlocal pos, flushed
+        flushed = time.monotonic()
         if buf:
             write_all(fh, buf, t.part)
             pos += len(buf)
@@ -47,10 +51,11 @@ def pump(t: Transfer, resp: requests.Response, fh: BinaryIO, pos: int, limit: in
             if limit is not None and pos + len(buf) + len(data) > limit:
                 raise SourceFailedError(f"{t.url} sent more bytes than the file's {limit} bytes")
             buf += data
-            if len(buf) >= CHUNK:
+            if len(buf) >= CHUNK or time.monotonic() - flushed > FLUSH_S:
                 flush()
-                if t.stop.is_set():
-                    raise Stopped()
+            if t.stop.is_set():
+                flush()
+                raise Stopped()
     except RETRYABLE:
         flush()
         raise
@@ -68,7 +73,14 @@ def _restart(t: Transfer) -> None:
     t.new_hasher()
 
 
-def _check_reply(t: Transfer, reply: Reply, offset: int) -> int:
+def _wrong_size(t: Transfer, resp: requests.Response, reply: Reply) -> SourceFailedError:
+    """A file of the wrong size: name a small page or pointer as such, else say the sizes."""
+    if reply.start == 0 and (reply.total or 0) < 65536:
+        sniff(resp.raw.read(4096), t.url)
+    return SourceFailedError(f"{t.url} offers a file of {reply.total} bytes, expected {t.size}")
+
+
+def _check_reply(t: Transfer, resp: requests.Response, reply: Reply, offset: int) -> int:
     """Judge a reply to a request from ``offset``; returns the offset the body starts at."""
     if reply.status == 416:
         raise SourceFailedError(f"{t.url} has no bytes from {offset} on: its file is not the expected {t.size} bytes")
@@ -78,7 +90,7 @@ def _check_reply(t: Transfer, reply: Reply, offset: int) -> int:
     if reply.status == 206 and reply.start != offset:
         raise RangeMismatchError(f"{t.url} answered a request for byte {offset} with bytes from {reply.start}")
     if reply.status == 206 and t.size is not None and reply.total not in (None, t.size):
-        raise SourceFailedError(f"{t.url} offers a file of {reply.total} bytes, expected {t.size}")
+        raise _wrong_size(t, resp, reply)
     return offset
 
 
@@ -89,7 +101,7 @@ def _step(t: Transfer, want_parallel: bool) -> bool:
     validator = t.validator() if offset else None
     with open_request(t.session, t.url, t.settings, t.policy, offset, validator=validator, ranged=want_parallel) as resp:
         reply = describe(resp)
-        offset = _check_reply(t, reply, offset)
+        offset = _check_reply(t, resp, reply, offset)
         t.learn(reply)
         if want_parallel and reply.status == 206 and offset == 0 and (t.size or 0) >= PARALLEL_MIN:
             raise GoParallel()

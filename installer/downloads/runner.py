@@ -107,6 +107,13 @@ def _one_source(spec: DownloadSpec, target: Path, name: str, url: str, ctx: dict
     return DownloadOutcome(target, digest, got, name)
 
 
+def _drop_if_empty(target: Path) -> None:
+    """A source that failed before a byte arrived leaves nothing behind in the model folder."""
+    state = load_state(target)
+    if state is None or state.done_bytes() == 0:
+        discard(target)
+
+
 def _existing(spec: DownloadSpec, target: Path) -> DownloadOutcome | None:
     if not target.exists():
         return None
@@ -173,6 +180,7 @@ def _run(spec: DownloadSpec, target: Path, ctx: dict[str, Any], cancel: threadin
                 _wait_paused(ctx["meter"], pause, cancel)
             except FALLBACK_ERRORS as exc:
                 log.warning("Source %s failed for %s: %s", name, target.name, exc.message)
+                _drop_if_empty(target)
                 errors.append(exc)
                 if len(spec.sources) == 1:
                     raise

@@ -10,7 +10,15 @@ import pytest
 from installer.downloads import DownloadSpec, SourceFailedError, download, fetch_file
 from installer.downloads import http as dl_http
 from installer.settings import Settings
-from tests.installer.dl_helpers import FAST, Recorder, leftovers, payload, sha, small_pieces, spec_for
+from tests.installer.dl_helpers import (
+    FAST,
+    Recorder,
+    leftovers,
+    payload,
+    sha,
+    small_pieces,
+    spec_for,
+)
 from tests.installer.fault_server import Faults, FaultServer
 
 __all__ = ["small_pieces"]

@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from installer.home import Home
+from installer.settings import Settings
 from launcher import i18n, theme, workers
 from launcher.context import AppContext
 from launcher.engine_process import EngineState
@@ -179,15 +181,19 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def _restore_geometry(self) -> None:
-        saved = self.ctx.settings.window.get("geometry")
+        window = self.ctx.settings.window
+        saved, size = window.get("geometry"), window.get("size")
         if isinstance(saved, str) and saved:
             self.restoreGeometry(QByteArray.fromBase64(saved.encode("ascii")))
-        else:
+        if isinstance(size, list) and len(size) == 2 and all(isinstance(v, int) for v in size):
+            self.resize(size[0], size[1])  # the size even where the screen made Qt shrink it
+        elif not saved:
             self.resize(1100, 740)
 
     def _save_geometry(self) -> None:
         geometry = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
-        window = dict(self.ctx.settings.window, geometry=geometry)
+        size = [self.width(), self.height()] if not self.isMaximized() else self.ctx.settings.window.get("size")
+        window = dict(self.ctx.settings.window, geometry=geometry, size=size, maximized=self.isMaximized())
         try:
             self.ctx.save(self.ctx.settings.model_copy(update={"window": window}))
         except OSError as exc:
@@ -213,6 +219,17 @@ def create_app(argv: list[str]) -> QApplication:
     return app
 
 
+def build_window(home: Home, settings: Settings, lang_choice: str | None = None,
+                 program: list[str] | None = None) -> MainWindow:
+    """The window for ``home`` with its translator and theme installed (the QApplication must exist)."""
+    lang = i18n.resolve_language(lang_choice or settings.language)
+    i18n.install(lang)
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        theme.apply(app, settings.theme)
+    return MainWindow(AppContext(home, settings, lang, program))
+
+
 def run_gui(home_arg: str | None, lang_arg: str | None, argv: list[str]) -> int:
     from installer.home import resolve_home
     from installer.settings import load_settings
@@ -225,18 +242,13 @@ def run_gui(home_arg: str | None, lang_arg: str | None, argv: list[str]) -> int:
         log.info("Maple is already open; asked it to come forward")
         return 0
     loaded = load_settings(home.settings_file)
-    lang = i18n.resolve_language(lang_arg or loaded.settings.language)
-    i18n.install(lang)
-    theme.apply(app, loaded.settings.theme)
-    ctx = AppContext(home, loaded.settings, lang)
-    window = MainWindow(ctx)
+    window = build_window(home, loaded.settings, lang_arg)
     instance = SingleInstance(name, app)
     instance.listen()
     instance.activated.connect(lambda: bring_forward(window))
     window.show()
     for problem in loaded.problems:
-        ctx.console.append(f"[maple] {problem}")
+        window.ctx.console.append(f"[maple] {problem}")
     code = app.exec()
     instance.close()
     return code
-

@@ -67,6 +67,7 @@ class EngineProcess(QObject):
         self._partial = ""
         self._settings = Settings()
         self._check_args: list[str] = []
+        self._closing = False  # set at quit: nothing starts any more
         self._kill_timer = QTimer(self, singleShot=True, interval=STOP_GRACE_MS)
         self._kill_timer.timeout.connect(self._kill_now)
 
@@ -119,6 +120,8 @@ class EngineProcess(QObject):
                        on_error=lambda exc: self._crash(-1), name="free-port")
 
     def _launch(self, port: int) -> None:
+        if self._closing:
+            return
         self.port = port
         self.url = ""
         self.startup_seconds = None
@@ -187,6 +190,7 @@ class EngineProcess(QObject):
 
     def shutdown_blocking(self, timeout_ms: int = 4000) -> None:
         """At quit: ask, wait a little, then end the whole tree. Leaves no engine behind."""
+        self._closing = True
         proc = self._proc
         if proc is None or proc.state() == QProcess.ProcessState.NotRunning:
             return
@@ -238,7 +242,7 @@ class EngineProcess(QObject):
             QTimer.singleShot(1500, self._restart)
 
     def _restart(self) -> None:
-        if self.state is EngineState.CRASHED:
+        if self.state is EngineState.CRASHED and not self._closing:
             self._set_state(EngineState.STARTING)
             self._launch(self.port)
 

@@ -18,13 +18,14 @@ function fieldOf(loc) {
 }
 
 /** Turn FastAPI's `detail` (string, list of validation errors or object) into text + field. */
+const cleanMsg = (msg) => String(msg || "").replace(/^Value error, /, "");
+
 export function describeDetail(detail) {
   if (typeof detail === "string") return { text: detail, field: null };
   if (Array.isArray(detail) && detail.length) {
-    const first = detail[0];
-    const field = fieldOf(first.loc);
-    const text = detail.map((d) => (fieldOf(d.loc) ? `${fieldOf(d.loc)}: ${d.msg}` : d.msg)).join("; ");
-    return { text, field };
+    const field = fieldOf(detail[0].loc);
+    if (field) return { text: cleanMsg(detail[0].msg), field, fields: detail.length };
+    return { text: detail.map((d) => cleanMsg(d.msg)).join("; "), field: null };
   }
   if (detail && typeof detail === "object") {
     const text = [detail.message || detail.msg || detail.error, detail.hint].filter(Boolean).join(" ");

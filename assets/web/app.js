@@ -107,10 +107,7 @@ async function runGenerate() {
 }
 
 async function loadChoices() {
-  const [samplers, schedulers, latent, upscalers] = await Promise.allSettled([
-    api.get("/sdapi/v1/samplers"), api.get("/sdapi/v1/schedulers"),
-    api.get("/sdapi/v1/latent-upscale-modes"), api.get("/sdapi/v1/upscalers"),
-  ]);
+  const [samplers, schedulers] = await Promise.allSettled([api.get("/sdapi/v1/samplers"), api.get("/sdapi/v1/schedulers")]);
   const names = (res, key = "name") => (res.status === "fulfilled" && Array.isArray(res.value)
     ? res.value.map((x) => (typeof x === "string" ? x : x[key] || x.name)) : []);
   const fill = (id, list) => {
@@ -120,7 +117,6 @@ async function loadChoices() {
   };
   fill("sampler_name", names(samplers));
   fill("scheduler", names(schedulers, "label"));
-  fill("hr_upscaler", [...names(latent), ...names(upscalers).filter((n) => n !== "None")]);
 }
 
 async function main() {

@@ -1,0 +1,101 @@
+"""``generate``: one job (txt2img or img2img/inpaint, batch size x batch count) on a loaded model.
+
+Seeds: -1 picks a random seed; image i of the job uses seed + i, with its own CPU generator, so
+the same seed and settings give the same image on any device. The prompt is encoded once per
+job. Interrupt stops the job and returns what exists (the current batch's partial images
+included, as A1111 does); skip stops the current batch and goes on with the next.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from engine import infotext
+from engine.jobs import GenParams, GenResult, JobControl
+from engine.models.loaded import LoadedModel
+from engine.pipes import PipeSet, pipes_for
+from engine.prompt_embeds import encode_pair
+from engine.samplers import seed_scheduler
+from engine.steps import StepHook, cpu_generators, decode
+
+logger = logging.getLogger(__name__)
+MAX_SEED = 2**32 - 1
+
+
+@dataclass
+class Batch:
+    """What one pass of the pipeline needs besides the pipeline itself."""
+
+    pipes: PipeSet
+    params: GenParams
+    embeds: dict[str, Any]
+    seeds: list[int]
+    control: JobControl
+    index: int  # batch number, 0 .. n_iter - 1
+
+    def generators(self) -> list[Any]:
+        return cpu_generators(self.seeds)
+
+    def common(self, pipe: Any, steps: int, hook: StepHook) -> dict[str, Any]:
+        """Keyword arguments every pipeline call of this batch shares."""
+        seed_scheduler(pipe.scheduler, self.seeds[0])
+        return {**self.embeds, "num_images_per_prompt": len(self.seeds),
+                "num_inference_steps": steps, "guidance_scale": self.params.cfg_scale,
+                "generator": self.generators(), "output_type": "latent", **hook.pipe_kwargs()}
+
+
+def resolve_seed(seed: int) -> int:
+    return random.randint(0, MAX_SEED) if seed is None or int(seed) < 0 else int(seed)
+
+
+def generate(model: LoadedModel, params: GenParams, control: JobControl) -> GenResult:
+    """Run the job; returns the images, their seeds and infotexts."""
+    pipes = pipes_for(model)
+    first_seed = resolve_seed(params.seed)
+    cond, uncond = encode_pair(pipes.txt2img, params.prompt, params.negative_prompt, params.clip_skip)
+    embeds = cond.pipe_kwargs(uncond)
+    result = GenResult(images=[], seeds=[], infotexts=[])
+    for n in range(max(1, params.n_iter)):
+        if control.should_interrupt():
+            result.interrupted = True
+            break
+        seeds = [first_seed + n * params.batch_size + i for i in range(params.batch_size)]
+        images = run_batch(Batch(pipes, params, embeds, seeds, control, n))
+        _collect(result, model, params, seeds, images)
+        if control.should_skip():
+            control.clear_skip()
+        if control.should_interrupt():
+            result.interrupted = True
+            break
+    return result
+
+
+def _collect(result: GenResult, model: LoadedModel, params: GenParams, seeds: list[int],
+             images: list[Any]) -> None:
+    for seed, image in zip(seeds, images, strict=False):
+        result.images.append(image)
+        result.seeds.append(seed)
+        result.infotexts.append(infotext.build(params, model, seed))
+
+
+def run_batch(batch: Batch) -> list[Any]:
+    if batch.params.mode == "img2img":
+        from engine.img2img_pass import run_img2img
+
+        return run_img2img(batch)
+    return run_txt2img(batch)
+
+
+def run_txt2img(batch: Batch) -> list[Any]:
+    from engine.hires import hires_steps, run_hires
+
+    p = batch.params
+    pipe = batch.pipes.with_sampler(batch.pipes.txt2img, p.sampler_name, p.scheduler)
+    hook = StepHook(batch.control, batch.index, p.steps, total=p.steps + hires_steps(p))
+    latents = pipe(width=p.width, height=p.height, **batch.common(pipe, p.steps, hook)).images
+    if p.enable_hr and not hook.stopped:
+        return run_hires(batch, pipe, latents)
+    return decode(pipe, latents)

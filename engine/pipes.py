@@ -1,0 +1,88 @@
+"""The pipelines one loaded model generates with, built once and reused across requests.
+
+img2img and inpaint pipelines are made with ``from_pipe`` (they share every weight with the
+txt2img pipeline, so they cost no memory) the first time they are needed. The model's own
+scheduler config is kept aside: samplers are always built from it, never from a previous one.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.models.loaded import LoadedModel
+from engine.prompt_embeds import is_sdxl
+from engine.samplers import make_scheduler
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PipeSet:
+    txt2img: Any
+    base_config: Any
+    built: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sdxl(self) -> bool:
+        return is_sdxl(self.txt2img)
+
+    @property
+    def inpainting_unet(self) -> bool:
+        """True for 9-channel (inpainting) checkpoints."""
+        return int(self.txt2img.unet.config.in_channels) == 9
+
+    def img2img(self) -> Any:
+        return self._derived("img2img")
+
+    def inpaint(self) -> Any:
+        return self._derived("inpaint")
+
+    def _derived(self, kind: str) -> Any:
+        pipe = self.built.get(kind)
+        if pipe is None:
+            pipe = _pipeline_class(kind, self.sdxl).from_pipe(self.txt2img)
+            pipe.set_progress_bar_config(disable=True)
+            self.built[kind] = pipe
+            logger.debug("built the %s pipeline from the loaded model", kind)
+        self._sync(pipe)
+        return pipe
+
+    def _sync(self, pipe: Any) -> None:
+        """Follow components swapped on the txt2img pipeline since (a new VAE, a text encoder)."""
+        for name, component in self.txt2img.components.items():
+            if name != "scheduler" and hasattr(pipe, name) and getattr(pipe, name) is not component:
+                setattr(pipe, name, component)
+
+    def with_sampler(self, pipe: Any, sampler: str, schedule_type: str) -> Any:
+        """``pipe`` with A1111's sampler ``sampler`` / ``schedule_type`` set (cached schedulers)."""
+        pipe.scheduler = make_scheduler(sampler, schedule_type, self.base_config)
+        return pipe
+
+
+def _pipeline_class(kind: str, sdxl: bool) -> Any:
+    import diffusers
+
+    names = {
+        ("img2img", False): "StableDiffusionImg2ImgPipeline",
+        ("inpaint", False): "StableDiffusionInpaintPipeline",
+        ("img2img", True): "StableDiffusionXLImg2ImgPipeline",
+        ("inpaint", True): "StableDiffusionXLInpaintPipeline",
+    }
+    return getattr(diffusers, names[(kind, sdxl)])
+
+
+_SETS: weakref.WeakKeyDictionary[Any, PipeSet] = weakref.WeakKeyDictionary()
+
+
+def pipes_for(model: LoadedModel) -> PipeSet:
+    """The cached pipelines of ``model`` (keyed by its txt2img pipeline; freed with it)."""
+    pipe = model.pipe
+    found = _SETS.get(pipe)
+    if found is None:
+        pipe.set_progress_bar_config(disable=True)
+        found = PipeSet(pipe, pipe.scheduler.config)
+        _SETS[pipe] = found
+    return found

@@ -1,0 +1,88 @@
+"""What runs around each denoising pass: the step callback and decoding latents to images.
+
+``StepHook`` is given to diffusers as ``callback_on_step_end``: it reports progress (a pass may be
+one of two, as in hires fix, so steps carry an offset), optionally blends the kept area of an
+inpainting job back in, and stops the pipeline when the user interrupts or skips.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from typing import Any
+
+from engine.jobs import JobControl
+
+logger = logging.getLogger(__name__)
+
+Blend = Callable[[int, Any, Any], Any]  # (step index, pipeline, latents) -> latents
+
+
+class StepHook:
+    def __init__(self, control: JobControl, image_index: int, pass_steps: int,
+                 offset: int = 0, total: int | None = None, blend: Blend | None = None) -> None:
+        self.control = control
+        self.image_index = image_index
+        self.pass_steps = pass_steps
+        self.offset = offset
+        self.total = total if total is not None else pass_steps
+        self.blend = blend
+        self.stopped = False
+
+    def __call__(self, pipe: Any, i: int, t: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+        latents = kwargs["latents"]
+        if self.blend is not None:
+            latents = kwargs["latents"] = self.blend(i, pipe, latents)
+        runs = max(int(getattr(pipe, "_num_timesteps", 0) or 0), 1)
+        step = self.offset + min(self.pass_steps, math.ceil((i + 1) * self.pass_steps / runs))
+        self.control.on_step(self.image_index, step, self.total, latents)
+        if self.control.should_interrupt() or self.control.should_skip():
+            pipe._interrupt = True
+            self.stopped = True
+        return kwargs
+
+    def pipe_kwargs(self) -> dict[str, Any]:
+        return {"callback_on_step_end": self, "callback_on_step_end_tensor_inputs": ["latents"]}
+
+
+def decode(pipe: Any, latents: Any) -> list[Any]:
+    """Latents -> PIL images; an fp16 VAE that gives NaN is retried in fp32 (and stays fp32)."""
+    import torch
+
+    vae = pipe.vae
+    with torch.no_grad():
+        pixels = _decode(vae, latents)
+        if torch.isnan(pixels).any() and vae.dtype != torch.float32:
+            logger.warning("the VAE gave NaN at %s; decoding again in full precision", vae.dtype)
+            vae.to(dtype=torch.float32)
+            pixels = _decode(vae, latents)
+    return pipe.image_processor.postprocess(pixels.float(), output_type="pil")
+
+
+def _decode(vae: Any, latents: Any) -> Any:
+    scaled = latents.to(device=latents.device, dtype=vae.dtype) / vae.config.scaling_factor
+    shift = getattr(vae.config, "shift_factor", None)
+    if shift:
+        scaled = scaled + shift
+    return vae.decode(scaled, return_dict=False)[0]
+
+
+def encode(pipe: Any, pixels: Any, generators: list[Any]) -> Any:
+    """Pixels in [-1, 1] (batch, 3, h, w) -> scaled latents, one generator per image."""
+    import torch
+
+    vae = pipe.vae
+    device = pipe._execution_device
+    pixels = pixels.to(device=device, dtype=vae.dtype)
+    with torch.no_grad():
+        parts = [vae.encode(pixels[i : i + 1]).latent_dist.sample(generators[i])
+                 for i in range(pixels.shape[0])]
+    return torch.cat(parts) * vae.config.scaling_factor
+
+
+def cpu_generators(seeds: list[int]) -> list[Any]:
+    """A1111-style CPU noise: one ``torch.Generator("cpu")`` per image seeded with its seed."""
+    import torch
+
+    return [torch.Generator("cpu").manual_seed(int(seed)) for seed in seeds]

@@ -101,6 +101,8 @@ class DownloadManager:
             self._closed = True
             self._queue.clear()
             for job in self._jobs.values():
+                if job.state in ACTIVE:
+                    job.progress = replace(job.progress, state="paused", speed_bps=0.0, eta_s=None)
                 job.stop.set()
             self._cond.notify_all()
         if wait:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import email.message
 import logging
 import re
 from typing import Any
@@ -21,6 +20,8 @@ log = logging.getLogger(__name__)
 
 _HF_PATH = re.compile(r"^/(?P<repo>[^/]+/[^/]+)/(?:resolve|blob)/(?P<rev>[^/]+)/(?P<file>.+)$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_EXT_NAME = re.compile(r"filename\*\s*=\s*([\w!#$%&+^`{}~-]*)'[^']*'([^;]+)", re.IGNORECASE)
+_PLAIN_NAME = re.compile(r'filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]+))', re.IGNORECASE)
 
 
 def guess_kind(name: str) -> str:
@@ -68,11 +69,22 @@ def _civitai_spec(url: str, home: Home, settings: Any, kind: str | None, sha256:
                         extra={"url": url, "approx_size": info["approx_size"], "civitai_version": info["version_id"]})
 
 
+def disposition_name(header: str) -> str | None:
+    """The file name in a Content-Disposition header; ``filename*`` (RFC 5987) wins over ``filename``."""
+    if m := _EXT_NAME.search(header):
+        charset = m.group(1) or "utf-8"
+        try:
+            return unquote(m.group(2).strip().strip('"'), encoding=charset, errors="strict")
+        except (LookupError, UnicodeDecodeError):
+            pass
+    if m := _PLAIN_NAME.search(header):
+        return m.group(1) if m.group(1) is not None else m.group(2).strip()
+    return None
+
+
 def filename_from(resp: Any, url: str) -> str:
-    """The name from Content-Disposition (RFC 6266/5987), else the URL's last path segment."""
-    msg = email.message.Message()
-    msg["content-disposition"] = resp.headers.get("Content-Disposition", "")
-    name = msg.get_filename() if msg["content-disposition"] else None
+    """The name from Content-Disposition, else the URL's last path segment."""
+    name = disposition_name(resp.headers.get("Content-Disposition", ""))
     for candidate in (name, unquote(urlsplit(url).path.rsplit("/", 1)[-1]), unquote(urlsplit(resp.url).path.rsplit("/", 1)[-1])):
         if candidate and "." in candidate:
             return sanitize_filename(candidate)

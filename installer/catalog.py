@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -88,13 +88,19 @@ class Catalog:
     def by_id(self, entry_id: str) -> CatalogEntry | None:
         return next((e for e in self.entries if e.id == entry_id), None)
 
+    @cached_property
+    def _by_sha256(self) -> dict[str, CatalogEntry]:
+        return {e.sha256: e for e in reversed(self.entries) if e.sha256}
+
+    @cached_property
+    def _by_file(self) -> dict[str, CatalogEntry]:
+        return {e.file.lower(): e for e in reversed(self.entries)}
+
     def by_sha256(self, sha256: str) -> CatalogEntry | None:
-        wanted = sha256.lower()
-        return next((e for e in self.entries if e.sha256 == wanted), None)
+        return self._by_sha256.get(sha256.lower())
 
     def by_file(self, file_name: str) -> CatalogEntry | None:
-        wanted = file_name.lower()
-        return next((e for e in self.entries if e.file.lower() == wanted), None)
+        return self._by_file.get(file_name.lower())
 
     def get(self, entry_id: str) -> CatalogEntry:
         entry = self.by_id(entry_id)

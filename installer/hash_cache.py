@@ -41,13 +41,16 @@ class FileRecord:
 
 
 def _record(raw: Any) -> FileRecord | None:
-    names = {f.name for f in fields(FileRecord)}
+    names = _FIELD_NAMES
     if not isinstance(raw, dict) or not isinstance(raw.get("size"), int) or not isinstance(raw.get("mtime_ns"), int):
         return None
     try:
         return FileRecord(**{k: v for k, v in raw.items() if k in names})
     except TypeError:
         return None
+
+
+_FIELD_NAMES = frozenset(f.name for f in fields(FileRecord))
 
 
 def _read(path: Path) -> dict[str, FileRecord]:
@@ -83,14 +86,14 @@ class HashCache:
     def __len__(self) -> int:
         return len(self._records)
 
-    def get(self, path: Path, size: int, mtime_ns: int) -> FileRecord | None:
+    def get(self, path: str | Path, size: int, mtime_ns: int) -> FileRecord | None:
         """The record for ``path`` if it was made for this exact size and mtime."""
         rec = self._records.get(str(path))
         if rec is None or rec.size != size or rec.mtime_ns != mtime_ns:
             return None
         return rec
 
-    def put(self, path: Path, record: FileRecord) -> None:
+    def put(self, path: str | Path, record: FileRecord) -> None:
         key = str(path)
         with self._lock:
             if self._records.get(key) != record:
@@ -98,7 +101,7 @@ class HashCache:
                 self._changed.add(key)
                 self._forgotten.discard(key)
 
-    def forget(self, path: Path) -> None:
+    def forget(self, path: str | Path) -> None:
         key = str(path)
         with self._lock:
             if self._records.pop(key, None) is not None:

@@ -42,7 +42,7 @@ class ModelStore:
         self.shared_folders = [str(s) for s in shared_folders]
         self.catalog = catalog if catalog is not None else load_catalog()
         self.cache = cache if cache is not None else HashCache(home.cache_dir / "hashes.json")
-        self._entries: dict[Path, ModelEntry] = {}
+        self._entries: dict[str, ModelEntry] = {}
         self._lock = threading.Lock()
 
     def folders(self) -> list[ModelFolder]:
@@ -64,43 +64,47 @@ class ModelStore:
 
     def scan(self) -> list[ModelEntry]:
         """List every model file and broken file in all folders; reads headers only when needed."""
-        entries: dict[Path, ModelEntry] = {}
+        entries: dict[str, ModelEntry] = {}
         seen_files: set[object] = set()
-        for folder in self.folders():
+        folders = self.folders()
+        for folder in folders:
+            prefix = len(str(folder.path)) + 1
             for item in walk(folder.path):
                 st = item.stat()
                 identity = (st.st_dev, st.st_ino) if st.st_ino else os.path.realpath(item.path)
                 if identity in seen_files:
                     continue
                 seen_files.add(identity)
-                path = Path(item.path)
-                record = self._record(path, st.st_size, st.st_mtime_ns, folder.kind)
-                entries[path] = self._entry(path, folder, record)
-        self._prune(entries)
+                record = self._record(item.path, st.st_size, st.st_mtime_ns, folder.kind)
+                name = item.path[prefix:].replace(os.sep, "/")
+                entries[item.path] = make_entry(self.catalog, Path(item.path), name, folder, record)
+        self._prune(entries, folders)
         self.cache.save()
         ordered = dict(sorted(entries.items(), key=lambda kv: (_KIND_ORDER.get(kv[1].kind, 9), kv[1].name.lower())))
         with self._lock:
             self._entries = ordered
         return list(ordered.values())
 
-    def _record(self, path: Path, size: int, mtime_ns: int, kind: str | None) -> FileRecord:
+    def _record(self, path: str | Path, size: int, mtime_ns: int, kind: str | None) -> FileRecord:
         record = self.cache.get(path, size, mtime_ns)
         if record is None or (record.kind is None and record.broken is None):
-            fresh = probe(path, size, mtime_ns, kind)
+            fresh = probe(Path(path), size, mtime_ns, kind)
             if record is not None and record.sha256:
                 fresh = fresh.with_hashes(record.sha256, record.tensor_sha256)
             record = fresh
             self.cache.put(path, record)
         return record
 
-    def _prune(self, entries: dict[Path, ModelEntry]) -> None:
-        prefixes = tuple(str(f.path) + os.sep for f in self.folders())
+    def _prune(self, entries: dict[str, ModelEntry], folders: list[ModelFolder]) -> None:
+        """Forget cached files that are gone from the folders just scanned."""
+        prefixes = tuple(str(f.path) + os.sep for f in folders)
         for key in self.cache.paths():
-            if key.startswith(prefixes) and Path(key) not in entries:
-                self.cache.forget(Path(key))
+            if key not in entries and key.startswith(prefixes):
+                self.cache.forget(key)
 
     def _entry(self, path: Path, folder: ModelFolder, rec: FileRecord) -> ModelEntry:
-        return make_entry(self.catalog, path, folder, rec)
+        name = path.relative_to(folder.path).as_posix()
+        return make_entry(self.catalog, path, name, folder, rec)
 
     def _needs_hash(self, entry: ModelEntry) -> bool:
         if entry.state is State.BROKEN:
@@ -145,10 +149,9 @@ class ModelStore:
         return self._replace(entry, record)
 
     def _replace(self, entry: ModelEntry, record: FileRecord) -> ModelEntry:
-        folder = next(f for f in self.folders() if entry.path.is_relative_to(f.path))
-        fresh = self._entry(entry.path, folder, record)
+        fresh = make_entry(self.catalog, entry.path, entry.name, entry, record)
         with self._lock:
-            self._entries[entry.path] = fresh
+            self._entries[str(entry.path)] = fresh
         return fresh
 
     def _known(self, path: Path) -> tuple[Path, ModelFolder]:
@@ -171,7 +174,7 @@ class ModelStore:
             entry = self._hash(entry, progress, cancel, 0, entry.size)
         self.cache.save()
         with self._lock:
-            self._entries[target] = entry
+            self._entries[str(target)] = entry
         return entry
 
     def remove(self, path: Path, allow_shared: bool = False) -> None:
@@ -189,4 +192,4 @@ class ModelStore:
         self.cache.forget(target)
         self.cache.save()
         with self._lock:
-            self._entries.pop(target, None)
+            self._entries.pop(str(target), None)

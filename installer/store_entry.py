@@ -65,11 +65,12 @@ def shared_model_folders(shared: str | Path) -> list[ModelFolder]:
     return [ModelFolder(root, None, str(shared))]
 
 
-def make_entry(catalog: Catalog, path: Path, folder: ModelFolder, rec: FileRecord) -> ModelEntry:
-    name = path.relative_to(folder.path).as_posix()
+def make_entry(catalog: Catalog, path: Path, name: str, folder: ModelFolder | ModelEntry,
+               rec: FileRecord) -> ModelEntry:
+    """``name``: the path inside its folder with "/" separators; ``folder`` gives kind hint and location."""
     state, catalog_id, reason = judge(catalog, path, rec)
     lora_hash = rec.tensor_sha256[:12] if rec.tensor_sha256 and rec.kind == "lora" else None
-    kind = rec.kind or folder.kind or "unknown"
+    kind = rec.kind or folder.kind or "unknown"  # a folder's kind may be None, an entry's "unknown"
     arch = rec.arch or "unknown"
     if arch == "unknown" and state is State.VERIFIED and catalog_id:
         arch = catalog.get(catalog_id).arch  # a VAE's header does not tell SD1 from SDXL; its hash does

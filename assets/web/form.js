@@ -1,5 +1,6 @@
 // The generation parameters: built from a small spec, read and written as plain objects.
 import { $, $$, el } from "./dom.js";
+import { t } from "./i18n.js";
 import { setFieldValue } from "./store.js";
 
 const errorSlot = (id) => el("div", { class: "field-error", dataset: { errorFor: id } });
@@ -32,6 +33,9 @@ function check(id, key) {
 const row = (...children) => el("div", { class: "row" }, children);
 const iconButton = (id, iconName, key) => el("button", { type: "button", id, class: "ghost icon-only", "data-icon": iconName, "data-i18n-title": key });
 
+// A1111's hires upscaler names that the engine knows (latent ones, then the pixel ones).
+const UPSCALERS = ["Latent", "Latent (antialiased)", "Latent (bicubic)", "Latent (bicubic antialiased)", "Latent (nearest)",
+  "Latent (nearest-exact)", "Lanczos", "Nearest"];
 const PRESETS = ["512x512", "512x768", "768x512", "768x768", "640x960", "960x640", "1024x1024", "832x1216", "1216x832", "896x1152", "1152x896"];
 
 function sizeBlock() {
@@ -63,7 +67,7 @@ const SPEC = {
   ],
   hires: () => [
     check("enable_hr", "hires.enable"),
-    row(select("hr_upscaler", "hr_upscaler", [["Latent", "Latent"]]), slider("hr_scale", "hr_scale", 1, 4, 0.05, 2)),
+    row(select("hr_upscaler", "hr_upscaler", UPSCALERS.map((u) => [u, u])), slider("hr_scale", "hr_scale", 1, 4, 0.05, 2)),
     row(slider("hr_second_pass_steps", "hr_steps", 0, 150, 1, 0), slider("hr_denoise", "hr_denoise", 0, 1, 0.01, 0.7)),
   ],
   img2img: () => [
@@ -91,6 +95,9 @@ export function buildForm() {
     e.target.value = "";
   });
   $("#seed-random").addEventListener("click", () => setFieldValue($("#seed"), -1));
+  const hiresNote = () => ($("#hires-note").textContent = $("#enable_hr").checked ? t("hires.on") : "");
+  for (const type of ["input", "change"]) $("#enable_hr").addEventListener(type, hiresNote);
+  document.addEventListener("maple:lang", hiresNote);
 }
 
 /** Fill a select with [value, label] pairs, keeping its value when still offered. */

@@ -34,7 +34,7 @@ def _raw_write(fh: BinaryIO, data: memoryview) -> int:
     return fh.write(data) or 0
 
 
-def write_all(fh: BinaryIO, data: bytes | bytearray, part: Path) -> None:
+def write_all(fh: BinaryIO, data: bytes | bytearray | memoryview, part: Path) -> None:
     """Write every byte of ``data`` at the file's position; a full disk raises DiskFullError."""
     view = memoryview(data)
     try:

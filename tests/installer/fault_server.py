@@ -169,16 +169,16 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(f.stall_s)
                 stall = False
             n = min(CHUNK, limit - sent, (f.stall_after - sent) if stall else CHUNK)
+            if f.rate:  # pace before sending, so each connection stays under the cap
+                ahead = (sent + n) / f.rate - (time.monotonic() - began)
+                if ahead > 0:
+                    time.sleep(ahead)
             chunk = res.read(start + sent, n)
             if f.corrupt and start + sent <= res.size // 2 < start + sent + n:
                 i = res.size // 2 - start - sent
                 chunk = chunk[:i] + bytes([chunk[i] ^ 0xFF]) + chunk[i + 1 :]
             self.wfile.write(chunk)
             sent += n
-            if f.rate:
-                ahead = sent / f.rate - (time.monotonic() - began)
-                if ahead > 0:
-                    time.sleep(ahead)
 
 
 class FaultServer(ThreadingHTTPServer):
@@ -220,3 +220,23 @@ class FaultServer(ThreadingHTTPServer):
 
     def requests_for(self, path: str) -> list[dict[str, str]]:
         return [h for _, p, h in self.log if p.split("?")[0].endswith(path)]
+
+
+def main() -> None:
+    """Serve one file in its own process (for benchmarks): prints its URL, then serves until killed."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description="Serve a file with ranges and an optional per-connection speed cap.")
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--rate", type=float, default=None, help="bytes per second per connection")
+    args = parser.parse_args()
+    server = FaultServer()
+    url = server.add("/" + args.file.name, args.file.resolve(), Faults(rate=args.rate), etag='"bench"')
+    sys.stdout.write(url + "\n")
+    sys.stdout.flush()
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

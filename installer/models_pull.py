@@ -62,6 +62,7 @@ def _run_download(spec: Any, ctx: Context, bar: ProgressBar, cancel: threading.E
     from installer.downloads import fetch_file
 
     result: dict[str, Any] = {}
+    finished = threading.Event()
 
     def report(p: Any) -> None:
         bar.label = f"{spec.filename} <- {p.source}" + ("" if p.state == "downloading" else f" ({p.state})")
@@ -72,12 +73,13 @@ def _run_download(spec: Any, ctx: Context, bar: ProgressBar, cancel: threading.E
             result["outcome"] = fetch_file(spec, settings=ctx.settings, progress=report, cancel=cancel)
         except BaseException as exc:  # handed to the main thread, which raises it
             result["error"] = exc
+        finally:
+            finished.set()
 
-    worker = threading.Thread(target=work, name="maple-pull", daemon=True)
-    worker.start()
-    while worker.is_alive():
+    threading.Thread(target=work, name="maple-pull", daemon=True).start()
+    while not finished.is_set():
         try:
-            worker.join(0.2)
+            finished.wait(0.2)  # (an interrupted Thread.join can misreport the thread as ended)
         except KeyboardInterrupt:
             cancel.set()
             print("\nStopping; the partial download is kept...", file=sys.stderr)
@@ -106,7 +108,10 @@ def cmd_pull(ctx: Context, target: str, source: str | None, sha256: str | None, 
             print(f"Paused. Run the same command again to resume {spec.filename}.", file=sys.stderr)
             return 130
         raise exc
-    bar.close(f"{spec.filename}: done ({outcome.size:,} bytes from {outcome.source})")
+    if outcome.source == "existing":
+        bar.close(f"{spec.filename}: already downloaded, checked ({outcome.size:,} bytes)")
+    else:
+        bar.close(f"{spec.filename}: done ({outcome.size:,} bytes from {outcome.source})")
     entry = _record(ctx, Path(outcome.path), outcome.sha256)
     print(f"Saved {outcome.path}")
     print(f"  sha256 {outcome.sha256}  ({_describe(entry, spec, spec.extra.get('catalog_id'))})")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -201,3 +204,32 @@ def test_the_command_runs_as_a_program(home: Home) -> None:
     usage = subprocess.run([sys.executable, "-m", "installer.models_cli", "verify"], capture_output=True, text=True,
                            timeout=60, cwd=Path(__file__).resolve().parents[2])
     assert usage.returncode == 2 and "NAME or --all" in usage.stderr
+
+
+def test_ctrl_c_pauses_a_pull_and_the_same_command_resumes(home: Home, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.installer.fault_server import Faults, FaultServer
+
+    model = write_st(tmp_path / "big.safetensors", {"lora_unet_x.lora_down.weight": [1536, 1024]}, seed=6)
+    repo = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    landed = home.models_dir("lora") / "big.safetensors"
+    part = landed.with_name(landed.name + ".part")
+    with FaultServer() as server:
+        url = server.add("/big.safetensors", model, Faults(rate=150_000), etag='"v1"')
+        cmd = [sys.executable, "-m", "installer.models_cli", "--home", str(home.root), "pull", url,
+               "--sha256", sha256(model), "--kind", "lora"]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=repo, env=env)
+        deadline = time.monotonic() + 30
+        while not (part.exists() and part.stat().st_size > 0) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130, err
+        assert "Paused" in err and "again to resume" in err
+        assert part.exists() and not landed.exists()
+        server.resources["/big.safetensors"].faults.rate = None
+        again = subprocess.run(cmd, capture_output=True, text=True, cwd=repo, env=env, timeout=60)
+        assert again.returncode == 0, again.stderr
+        assert landed.read_bytes() == model.read_bytes() and not part.exists()
+        assert any("Range" in h for h in server.requests_for("/big.safetensors")[-8:])

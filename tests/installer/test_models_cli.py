@@ -175,9 +175,15 @@ def test_pull_a_catalog_id_and_it_shows_as_installed(
     assert run(home, "pull", "tiny-vae") == 0
     assert "Maple's catalog entry tiny-vae" in capsys.readouterr().out
     assert (home.models_dir("vae") / "tiny-vae.safetensors").read_bytes() == vae.read_bytes()
+    calls: list[Path] = []
+    monkeypatch.setattr(store_mod, "sha256_file_split", lambda p, *a, **k: calls.append(p))
     assert run(home, "catalog", "--json") == 0
     [row] = json.loads(capsys.readouterr().out)
     assert row["installed"] is True
+    assert run(home, "list", "--hash", "--json") == 0
+    [listed] = json.loads(capsys.readouterr().out)
+    assert (listed["state"], listed["arch"], listed["sha256"]) == ("verified", "sd1", sha256(vae))
+    assert calls == []  # the hash computed while downloading was kept: nothing was read twice
 
 
 def test_pull_refuses_wrong_bytes_and_says_why(home: Home, server: tuple[str, Path], capsys: pytest.CaptureFixture[str]) -> None:

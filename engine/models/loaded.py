@@ -19,6 +19,22 @@ class LoadedModel:
     vae_name: str = "Automatic"
     vae_sha256: str | None = None
     applied_loras: dict[str, float] = field(default_factory=dict)
+    # Added by model loading (engine/models):
+    lora_hashes: dict[str, str] = field(default_factory=dict)  # LoRA name -> 12-hex short hash
+    config_dir: Path | None = None  # the assets/configs folder it was built with (None: diffusers folder)
+    format: str = "safetensors"  # "safetensors" | "ckpt" | "diffusers"
+    vram_mode: str = "high"  # the mode in effect: "high" | "medium" | "low"
+    base_vae: Any = None  # the checkpoint's own VAE, kept while another VAE is swapped in
+    loras: Any = None  # engine.models.lora.LoraManager bound to this pipe (created on first use)
+
+    @property
+    def is_demo(self) -> bool:
+        return self.arch == "demo"
+
+    @property
+    def family(self) -> str:
+        """How to generate with it: "sd1" (sd1, sd2, demo), "sd1-inpaint", "sdxl", "sdxl-refiner"."""
+        return "sd1" if self.arch in ("sd1", "sd2", "demo") else self.arch
 
     @property
     def model_hash(self) -> str:

@@ -1,0 +1,180 @@
+"""Load checkpoints into diffusers pipelines: offline, with clear errors, and switch safely.
+
+Single files (.safetensors; .ckpt through torch's weights-only loader) go through diffusers'
+``from_single_file`` with the matching config folder from assets/configs and
+``local_files_only=True``; the tokenizers come from the shipped BPE files. diffusers folders load
+with ``from_pretrained(local_files_only=True)``. Nothing here reaches the network.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from engine.models.configs import PIPELINE_CLASS, check_config_dir, components, load_tokenizer
+from engine.models.errors import ModelBrokenError, ModelLoadError
+from engine.models.loaded import LoadedModel
+from engine.models.placement import (
+    meta_tensors,
+    place,
+    release,
+    resolve_device,
+    resolve_dtype,
+    use_sdpa,
+)
+from engine.models.sources import CheckpointInfo, inspect_checkpoint
+from installer.errors import MapleError
+from installer.hashing import sha256_file
+
+log = logging.getLogger(__name__)
+_PATCH_LOCK = threading.Lock()
+_SD_ONLY = {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
+
+
+def load_checkpoint(
+    path: str | Path,
+    *,
+    device: Any = "cpu",
+    dtype: Any = None,
+    allow_pickle: bool = False,
+    vram_mode: str = "high",
+    sha256: str | None = None,
+    name: str | None = None,
+) -> LoadedModel:
+    """Load a checkpoint file or diffusers folder; raises ``ModelLoadError`` subclasses.
+
+    ``dtype`` None/"auto": fp16 on CUDA/MPS, fp32 on CPU. ``sha256`` (from the registry's cache)
+    saves hashing the file here.
+    """
+    start = time.perf_counter()
+    info = inspect_checkpoint(Path(path), allow_pickle=allow_pickle)
+    dev = resolve_device(device)
+    dt = resolve_dtype(dtype, dev)
+    pipe = _build(info, dt)
+    use_sdpa(pipe)
+    mode = place(pipe, dev, vram_mode)
+    model = LoadedModel(
+        pipe=pipe, arch=info.arch, name=name or info.path.name, path=info.path,
+        sha256=sha256 or file_sha256(info.path), device=dev, dtype=dt,
+        config_dir=info.config_dir, format=info.format, vram_mode=mode,
+    )
+    log.info("Loaded %s (%s, %s, %s) in %.1fs", model.name, model.arch, dev, dt, time.perf_counter() - start)
+    return model
+
+
+def switch_model(current: LoadedModel | None, path: str | Path, **kwargs: Any) -> LoadedModel:
+    """Load ``path`` and free ``current`` only once the new model works.
+
+    The new model is read on the CPU first; if anything fails, ``current`` is untouched and the
+    error propagates. Then ``current`` is released and the new one moved to its device.
+    """
+    device = resolve_device(kwargs.pop("device", "cpu"))
+    vram_mode = kwargs.pop("vram_mode", "high")
+    dtype = resolve_dtype(kwargs.pop("dtype", None), device)
+    new = load_checkpoint(path, device="cpu", dtype=dtype, **kwargs)
+    if current is not None:
+        unload(current)
+    new.device = device
+    new.vram_mode = place(new.pipe, device, vram_mode)
+    return new
+
+
+def unload(model: LoadedModel) -> None:
+    """Free a model's memory now; the ``LoadedModel`` is unusable afterwards."""
+    if model.pipe is None:
+        return
+    pipe, model.pipe = model.pipe, None
+    release(pipe)
+    if model.base_vae is not None:
+        import torch
+
+        if isinstance(model.base_vae, torch.nn.Module):
+            model.base_vae.to("meta")
+        model.base_vae = None
+    model.loras = None
+    del pipe
+    from engine.models.placement import free_memory
+
+    free_memory()
+
+
+_HASHES: dict[tuple[str, int, int], str] = {}
+
+
+def file_sha256(path: Path) -> str | None:
+    """A file's sha256, remembered per (path, size, mtime) for this process; None for folders."""
+    if path.is_dir():
+        return None
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _HASHES:
+        _HASHES[key] = sha256_file(path)
+    return _HASHES[key]
+
+
+def _build(info: CheckpointInfo, dtype: Any) -> Any:
+    try:
+        pipe = _from_folder(info, dtype) if info.format == "diffusers" else _from_single_file(info, dtype)
+    except MapleError:
+        raise
+    except MemoryError:
+        raise
+    except Exception as exc:  # diffusers reports shape/key problems in many exception types
+        if exc.__class__.__name__ == "OutOfMemoryError":
+            raise
+        raise ModelBrokenError(
+            f"{info.path.name} does not load as a {info.arch} model: {exc.__class__.__name__}: {str(exc)[:300]}"
+        ) from exc
+    missing = meta_tensors(pipe)
+    if missing:
+        release(pipe)
+        raise ModelBrokenError(f"{info.path.name} lacks weights the {info.arch} model needs: {', '.join(missing)}")
+    return pipe
+
+
+def _pipeline_class(arch: str) -> Any:
+    import diffusers
+
+    return getattr(diffusers, PIPELINE_CLASS[arch])
+
+
+def _from_single_file(info: CheckpointInfo, dtype: Any) -> Any:
+    folder = info.config_dir
+    if folder is None:
+        raise ModelLoadError(f"No configuration for {info.path.name}")
+    check_config_dir(folder)
+    kwargs: dict[str, Any] = {n: load_tokenizer(folder, n) for n in components(folder) if n.startswith("tokenizer")}
+    if "XL" not in PIPELINE_CLASS[info.arch]:
+        kwargs.update(_SD_ONLY)
+    cls = _pipeline_class(info.arch)
+    with _state_dict_source(info.state_dict):
+        return cls.from_single_file(str(info.path), config=str(folder), local_files_only=True,
+                                    torch_dtype=dtype, **kwargs)
+
+
+def _from_folder(info: CheckpointInfo, dtype: Any) -> Any:
+    cls = _pipeline_class(info.arch)
+    extra = dict(_SD_ONLY) if "XL" not in PIPELINE_CLASS[info.arch] else {}
+    return cls.from_pretrained(str(info.path), local_files_only=True, torch_dtype=dtype, **extra)
+
+
+@contextmanager
+def _state_dict_source(state: dict[str, Any] | None) -> Iterator[None]:
+    """Hand diffusers a .ckpt's tensors we read ourselves (weights-only, or pickle if allowed)."""
+    if state is None:
+        yield
+        return
+    import diffusers.loaders.single_file as single_file
+
+    with _PATCH_LOCK:
+        original = single_file.load_single_file_checkpoint
+        single_file.load_single_file_checkpoint = lambda *_a, **_k: state
+        try:
+            yield
+        finally:
+            single_file.load_single_file_checkpoint = original

@@ -1,0 +1,116 @@
+"""Devices, precision and VRAM modes for a loaded pipeline; freeing memory."""
+
+from __future__ import annotations
+
+import gc
+import logging
+from contextlib import suppress
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+VRAM_MODES = ("auto", "high", "medium", "low")
+DTYPE_NAMES = {"fp16": "float16", "float16": "float16", "half": "float16", "bf16": "bfloat16",
+               "bfloat16": "bfloat16", "fp32": "float32", "float32": "float32", "full": "float32"}
+
+
+def resolve_device(device: Any = "auto") -> Any:
+    """A ``torch.device``: ``auto`` picks CUDA, then Apple's MPS, then the CPU."""
+    import torch
+
+    if isinstance(device, torch.device):
+        return device
+    name = str(device or "auto").lower()
+    if name == "auto":
+        if torch.cuda.is_available():
+            name = "cuda"
+        elif getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            name = "mps"
+        else:
+            name = "cpu"
+    return torch.device(name)
+
+
+def resolve_dtype(dtype: Any, device: Any) -> Any:
+    """fp16 on CUDA and MPS, fp32 on the CPU, unless a precision was asked for."""
+    import torch
+
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    name = str(dtype or "auto").lower()
+    if name == "auto":
+        return torch.float32 if device.type == "cpu" else torch.float16
+    if name not in DTYPE_NAMES:
+        raise ValueError(f"unknown precision {dtype!r}: use auto, fp16, bf16 or fp32")
+    return getattr(torch, DTYPE_NAMES[name])
+
+
+def use_sdpa(pipe: Any) -> None:
+    """PyTorch's scaled-dot-product attention in the UNet and the VAE."""
+    from diffusers.models.attention_processor import AttnProcessor2_0
+
+    for name in ("unet", "vae"):
+        module = getattr(pipe, name, None)
+        if module is not None and hasattr(module, "set_attn_processor"):
+            with suppress(ValueError, AttributeError):
+                module.set_attn_processor(AttnProcessor2_0())
+
+
+def place(pipe: Any, device: Any, vram_mode: str = "high") -> str:
+    """Put the pipeline on ``device`` per VRAM mode; returns the mode in effect.
+
+    high: everything on the GPU; medium: whole models move in when used (model offload);
+    low: layer by layer (sequential offload, slowest, least memory). The CPU has one mode.
+    """
+    mode = "high" if vram_mode in ("auto", "", None) else vram_mode
+    if mode not in VRAM_MODES:
+        raise ValueError(f"unknown VRAM mode {vram_mode!r}: use auto, high, medium or low")
+    if device.type == "cpu":
+        pipe.to("cpu")
+        return "high"
+    if mode == "medium":
+        pipe.enable_model_cpu_offload(device=device)
+    elif mode == "low":
+        pipe.enable_sequential_cpu_offload(device=device)
+    else:
+        pipe.to(device)
+    return mode
+
+
+def meta_tensors(pipe: Any, limit: int = 5) -> list[str]:
+    """Names of weights the checkpoint did not provide (still on the meta device)."""
+    import torch
+
+    missing: list[str] = []
+    for comp_name, comp in pipe.components.items():
+        if not isinstance(comp, torch.nn.Module):
+            continue
+        for name, tensor in list(comp.named_parameters()) + list(comp.named_buffers()):
+            if tensor.is_meta:
+                missing.append(f"{comp_name}.{name}")
+                if len(missing) >= limit:
+                    return missing
+    return missing
+
+
+def release(pipe: Any) -> None:
+    """Drop a pipeline's weights now (even if something still holds the pipeline) and free memory."""
+    import torch
+
+    with suppress(Exception):
+        pipe.remove_all_hooks()
+    for comp in list(getattr(pipe, "components", {}).values()):
+        if isinstance(comp, torch.nn.Module):
+            with suppress(Exception):
+                comp.to("meta")
+    free_memory()
+
+
+def free_memory() -> None:
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+        with suppress(Exception):
+            torch.cuda.ipc_collect()

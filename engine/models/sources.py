@@ -1,0 +1,112 @@
+"""What a model file is before it loads: checks that raise clear errors, cheaply.
+
+``inspect_checkpoint`` reads a safetensors header (kilobytes) or, for a ``.ckpt``, the tensors
+through torch's weights-only unpickler; a diffusers folder is read from its JSON files. Nothing
+here touches the model currently in use.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.models.configs import ARCH_NAMES_SUPPORTED, resolve_config
+from engine.models.errors import (
+    ModelBrokenError,
+    ModelNotFoundError,
+    PickleRefusedError,
+    UnsupportedModelError,
+)
+from installer.errors import BrokenModelError
+from installer.modelfile import Header, classify, inspect
+
+KIND_HINT = {
+    "lora": "it is a LoRA: put it into models/Lora and use <lora:NAME:1> in the prompt",
+    "vae": "it is a VAE: put it into models/VAE and choose it as the VAE",
+    "taesd": "it is a preview decoder (TAESD), not a checkpoint",
+}
+
+
+@dataclass
+class CheckpointInfo:
+    path: Path
+    format: str  # "safetensors" | "ckpt" | "diffusers"
+    arch: str
+    config_dir: Path | None
+    metadata: dict[str, str] = field(default_factory=dict)
+    state_dict: dict[str, Any] | None = None  # a .ckpt's tensors, already read
+
+
+def inspect_checkpoint(path: Path, allow_pickle: bool = False) -> CheckpointInfo:
+    if not path.exists():
+        raise ModelNotFoundError(f"Model file not found: {path}")
+    if path.is_dir():
+        return _inspect_folder(path)
+    suffix = path.suffix.lower()
+    if suffix == ".safetensors":
+        try:
+            header, kind, arch = inspect(path)
+        except BrokenModelError as exc:
+            raise ModelBrokenError(exc.message) from exc
+        return _checked(path, "safetensors", header, kind, arch)
+    if suffix in (".ckpt", ".pt", ".pth", ".bin"):
+        state = read_ckpt(path, allow_pickle)
+        header = Header({k: {"shape": list(v.shape), "data_offsets": [0, 0]} for k, v in state.items()
+                         if hasattr(v, "shape")}, {}, 0, 0)
+        kind, arch = classify(header)
+        info = _checked(path, "ckpt", header, kind, arch)
+        info.state_dict = state
+        return info
+    raise UnsupportedModelError(f"{path.name}: Maple loads .safetensors, .ckpt and diffusers folders")
+
+
+def _checked(path: Path, fmt: str, header: Header, kind: str, arch: str) -> CheckpointInfo:
+    if kind != "checkpoint":
+        why = KIND_HINT.get(kind, "no Stable Diffusion UNet was found in it")
+        raise UnsupportedModelError(f"{path.name} is not a Stable Diffusion checkpoint: {why}")
+    folder, arch = resolve_config(arch, header.metadata)
+    if arch not in ARCH_NAMES_SUPPORTED:
+        raise UnsupportedModelError(f"{path.name}: architecture {arch!r} is not supported")
+    return CheckpointInfo(path, fmt, arch, folder, header.metadata)
+
+
+def read_ckpt(path: Path, allow_pickle: bool) -> dict[str, Any]:
+    """A .ckpt's state dict; only plain tensors unless ``allow_pickle`` (it may run code)."""
+    import torch
+
+    try:
+        obj = torch.load(str(path), map_location="cpu", weights_only=not allow_pickle)
+    except pickle.UnpicklingError as exc:
+        raise PickleRefusedError(
+            f"{path.name} holds more than tensors (pickled Python objects), so Maple did not load it"
+        ) from exc
+    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+        raise ModelBrokenError(f"{path.name} cannot be read as a checkpoint ({exc.__class__.__name__}: "
+                               f"{str(exc)[:200]})") from exc
+    while isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
+        obj = obj["state_dict"]
+    if not isinstance(obj, dict):
+        raise ModelBrokenError(f"{path.name} does not contain a state dict")
+    return {str(k): v for k, v in obj.items() if isinstance(v, torch.Tensor)}
+
+
+def _inspect_folder(path: Path) -> CheckpointInfo:
+    from engine.models.configs import read_json
+
+    try:
+        index = read_json(path / "model_index.json")
+        unet = read_json(path / "unet" / "config.json")
+    except (OSError, ValueError) as exc:
+        raise ModelBrokenError(f"{path.name} is not a complete diffusers model folder ({exc})") from exc
+    return CheckpointInfo(path, "diffusers", folder_arch(index, unet), None)
+
+
+def folder_arch(index: dict[str, Any], unet: dict[str, Any]) -> str:
+    cls = str(index.get("_class_name", ""))
+    if "XL" in cls:
+        return "sdxl" if isinstance(index.get("text_encoder"), list) and index["text_encoder"][0] else "sdxl-refiner"
+    if unet.get("in_channels") == 9:
+        return "sd1-inpaint"
+    return "sd2" if unet.get("cross_attention_dim") == 1024 else "sd1"

@@ -1,0 +1,99 @@
+"""Loading checkpoints: every architecture's tiny model, offline, with clear errors."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from engine.models.demo import ensure_demo_model
+from engine.models.errors import ModelBrokenError, ModelNotFoundError, UnsupportedModelError
+from engine.models.loader import load_checkpoint, unload
+from tests.engine.tinymodels import write_tiny_checkpoint, write_tiny_lora
+
+
+def _generate(model, size: int = 64, steps: int = 2):
+    import torch
+
+    model.pipe.set_progress_bar_config(disable=True)
+    return model.pipe("a photo of a cat", num_inference_steps=steps, height=size, width=size,
+                      generator=torch.Generator().manual_seed(3), output_type="np").images[0]
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch):
+    """Every socket operation fails while the test runs; records attempts."""
+    attempts: list[str] = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(repr(args[:2]))
+        raise OSError("network access refused by the test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    return attempts
+
+
+def test_demo_loads_offline_and_generates(home, no_network) -> None:
+    model = load_checkpoint(ensure_demo_model(home))
+    assert model.arch == "demo" and model.is_demo
+    assert type(model.pipe).__name__ == "StableDiffusionPipeline"
+    assert str(model.dtype) == "torch.float32" and model.device.type == "cpu"
+    assert len(model.model_hash) == 10 and model.title.startswith("maple-demo-noise.safetensors [")
+    ids = model.pipe.tokenizer("a photo of a cat").input_ids
+    assert ids == [49406, 320, 1125, 539, 320, 2368, 49407]
+    image = _generate(model)
+    assert image.shape == (64, 64, 3)
+    assert no_network == []
+
+
+@pytest.mark.parametrize(
+    ("variant", "pipeline", "in_channels"),
+    [
+        ("sd1", "StableDiffusionPipeline", 4),
+        ("sd1-inpaint", "StableDiffusionInpaintPipeline", 9),
+        ("sd2", "StableDiffusionPipeline", 4),
+        ("sdxl", "StableDiffusionXLPipeline", 4),
+    ],
+)
+def test_each_architecture_loads_offline(tmp_path: Path, no_network, variant, pipeline, in_channels) -> None:
+    path = write_tiny_checkpoint(tmp_path / f"tiny-{variant}.safetensors", variant)
+    model = load_checkpoint(path)
+    assert model.arch == variant
+    assert type(model.pipe).__name__ == pipeline
+    assert model.pipe.unet.config.in_channels == in_channels
+    if variant != "sd1-inpaint":
+        assert _generate(model).shape == (64, 64, 3)
+    assert no_network == []
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFoundError) as err:
+        load_checkpoint(tmp_path / "nope.safetensors")
+    assert err.value.code == "model-not-found" and err.value.hint
+
+
+def test_truncated_file_is_broken(tmp_path: Path) -> None:
+    path = write_tiny_checkpoint(tmp_path / "cut.safetensors")
+    path.write_bytes(path.read_bytes()[:-5000])
+    with pytest.raises(ModelBrokenError, match="truncated") as err:
+        load_checkpoint(path)
+    assert err.value.code == "model-broken"
+
+
+def test_lora_is_not_a_checkpoint(tmp_path: Path) -> None:
+    with pytest.raises(UnsupportedModelError, match="LoRA"):
+        load_checkpoint(write_tiny_lora(tmp_path / "style.safetensors"))
+
+
+def test_unload_frees_the_weights(home) -> None:
+    import weakref
+
+    model = load_checkpoint(ensure_demo_model(home))
+    unet = weakref.ref(model.pipe.unet)
+    unload(model)
+    assert model.pipe is None
+    assert unet() is None or all(p.is_meta for p in unet().parameters())

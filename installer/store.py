@@ -18,6 +18,7 @@ from installer.errors import UnsafePathError
 from installer.hash_cache import FileRecord, HashCache
 from installer.hashing import Cancelled, sha256_file_split
 from installer.home import MODEL_DIRS, Home
+from installer.store_diffusers import is_diffusers_folder, probe_folder
 from installer.store_entry import (
     HOME_LOCATION,
     ModelEntry,
@@ -75,7 +76,7 @@ class ModelStore:
                 if identity in seen_files:
                     continue
                 seen_files.add(identity)
-                record = self._record(item.path, st.st_size, st.st_mtime_ns, folder.kind)
+                record = self._record(item.path, st.st_size, st.st_mtime_ns, folder.kind, item.is_dir())
                 name = item.path[prefix:].replace(os.sep, "/")
                 entries[item.path] = make_entry(self.catalog, Path(item.path), name, folder, record)
         self._prune(entries, folders)
@@ -85,7 +86,10 @@ class ModelStore:
             self._entries = ordered
         return list(ordered.values())
 
-    def _record(self, path: str | Path, size: int, mtime_ns: int, kind: str | None) -> FileRecord:
+    def _record(self, path: str | Path, size: int, mtime_ns: int, kind: str | None,
+                is_dir: bool = False) -> FileRecord:
+        if is_dir:
+            return probe_folder(Path(path), mtime_ns)
         record = self.cache.get(path, size, mtime_ns)
         if record is None or (record.kind is None and record.broken is None):
             fresh = probe(Path(path), size, mtime_ns, kind)
@@ -107,8 +111,8 @@ class ModelStore:
         return make_entry(self.catalog, path, name, folder, rec)
 
     def _needs_hash(self, entry: ModelEntry) -> bool:
-        if entry.state is State.BROKEN:
-            return False
+        if entry.state is State.BROKEN or entry.state is State.UNKNOWN and entry.sha256 is None:
+            return False  # broken, or a diffusers folder (not hashed)
         return entry.sha256 is None or (entry.kind == "lora" and entry.lora_hash is None)
 
     def hash_missing(self, progress: StoreProgress | None = None,
@@ -158,8 +162,9 @@ class ModelStore:
         target = Path(path).expanduser().absolute()
         real = target.resolve()
         for folder in self.folders():
-            if real.is_relative_to(folder.path.resolve()) and real != folder.path.resolve():
-                return target, folder
+            base = folder.path.resolve()
+            if real.is_relative_to(base) and real != base:
+                return folder.path / real.relative_to(base), folder
         raise UnsafePathError(f"{target} is not inside one of Maple's model folders")
 
     def verify(self, path: Path, progress: StoreProgress | None = None,
@@ -168,9 +173,9 @@ class ModelStore:
         target, folder = self._known(path)
         self.cache.forget(target)
         st = target.stat()
-        record = self._record(target, st.st_size, st.st_mtime_ns, folder.kind)
+        record = self._record(target, st.st_size, st.st_mtime_ns, folder.kind, target.is_dir())
         entry = self._entry(target, folder, record)
-        if entry.state is not State.BROKEN:
+        if entry.state is not State.BROKEN and not target.is_dir():
             entry = self._hash(entry, progress, cancel, 0, entry.size)
         self.cache.save()
         with self._lock:
@@ -182,7 +187,8 @@ class ModelStore:
         from send2trash import send2trash
 
         target, folder = self._known(path)
-        if not target.is_file() or not target.name.lower().endswith(EXTENSIONS):
+        is_model_file = target.is_file() and target.name.lower().endswith(EXTENSIONS)
+        if not (is_model_file or target.is_dir() and is_diffusers_folder(str(target))):
             raise UnsafePathError(f"{target} is not a model file", "Only model files can be removed.")
         if folder.location != HOME_LOCATION and not allow_shared:
             raise UnsafePathError(f"{target.name} is in the shared folder {folder.location}, which Maple only reads",

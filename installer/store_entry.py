@@ -90,7 +90,7 @@ def judge(catalog: Catalog, path: Path, rec: FileRecord) -> tuple[State, str | N
         return State.MISMATCH, named.id, (f"{rec.size:,} bytes, but the catalog's {named.id} is "
                                           f"{named.size:,} bytes (a different or damaged file)")
     if rec.sha256 is None:
-        return State.UNHASHED, None, ""
+        return (State.UNKNOWN if path.is_dir() else State.UNHASHED), None, ""
     if named is not None and named.sha256 is not None:
         return State.MISMATCH, named.id, (f"sha256 {rec.sha256[:10]} is not the catalog's {named.id} "
                                           f"({named.sha256[:10]}): a different or damaged file")

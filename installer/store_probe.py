@@ -15,6 +15,7 @@ from pathlib import Path
 from installer.errors import BrokenModelError
 from installer.hash_cache import FileRecord
 from installer.modelfile import inspect
+from installer.store_diffusers import is_diffusers_folder
 
 SAFETENSORS = ".safetensors"
 PICKLE_EXTENSIONS = (".ckpt", ".pt", ".pth")
@@ -23,7 +24,7 @@ BIG_PICKLE = 1_000_000_000  # a pickle this large in a mixed folder is a checkpo
 
 
 def walk(folder: Path) -> Iterator[os.DirEntry[str]]:
-    """Every model file under ``folder`` (sub-folders included, hidden entries skipped)."""
+    """Every model file and diffusers folder under ``folder`` (sub-folders included, hidden ones skipped)."""
     stack = [str(folder)]
     while stack:
         try:
@@ -35,7 +36,10 @@ def walk(folder: Path) -> Iterator[os.DirEntry[str]]:
             if entry.name.startswith("."):
                 continue
             if entry.is_dir():
-                stack.append(entry.path)
+                if is_diffusers_folder(entry.path):
+                    yield entry  # one model: not searched inside
+                else:
+                    stack.append(entry.path)
             elif entry.name.lower().endswith(EXTENSIONS) and entry.is_file():
                 yield entry
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 import zipfile
@@ -266,3 +267,36 @@ def test_verify_rehashes_from_the_bytes(home: Home, tmp_path: Path) -> None:
     assert entry.state is State.MISMATCH and entry.sha256 == hashlib.sha256(raw).hexdigest()
     with pytest.raises(UnsafePathError):
         store.verify(tmp_path / "ref" / "model.safetensors")
+
+
+def diffusers_folder(path: Path, pipeline: str, cross: int = 768, text_encoder: object = ("transformers", "CLIPTextModel")) -> Path:
+    (path / "unet").mkdir(parents=True)
+    (path / "model_index.json").write_text(json.dumps({"_class_name": pipeline, "text_encoder": text_encoder}))
+    (path / "unet" / "config.json").write_text(json.dumps({"in_channels": 4, "cross_attention_dim": cross}))
+    (path / "unet" / "diffusion_pytorch_model.safetensors").write_bytes(b"\0" * 1000)
+    return path
+
+
+def test_diffusers_folders_are_one_model_each(home: Home, trash: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ckpts = home.models_dir("checkpoint")
+    sd2 = diffusers_folder(ckpts / "sd21-diffusers", "StableDiffusionPipeline", cross=1024)
+    diffusers_folder(ckpts / "xl", "StableDiffusionXLPipeline")
+    diffusers_folder(ckpts / "refiner", "StableDiffusionXLImg2ImgPipeline", text_encoder=[None, None])
+    (ckpts / "half").mkdir()
+    (ckpts / "half" / "model_index.json").write_text('{"_class_name": "StableDiffusionPipeline"}')
+    store = ModelStore(home)
+    found = by_name(store.scan())
+    assert {n: (e.kind, e.arch, e.state.value) for n, e in found.items()} == {
+        "sd21-diffusers": ("checkpoint", "sd2", "unknown"),
+        "xl": ("checkpoint", "sdxl", "unknown"),
+        "refiner": ("checkpoint", "sdxl-refiner", "unknown"),
+        "half": ("checkpoint", "unknown", "broken"),
+    }
+    assert "no unet" in found["half"].reason and found["sd21-diffusers"].size > 1000
+    hashed = counting(monkeypatch, "sha256_file_split")
+    store.hash_missing()
+    assert hashed == []  # folders are not hashed (A1111 shows no hash for them either)
+    store.remove(sd2)
+    assert not sd2.exists() and (trash / "sd21-diffusers" / "model_index.json").exists()
+    with pytest.raises(UnsafePathError):
+        store.remove(sd2.parent / "xl" / "unet")

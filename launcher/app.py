@@ -1,12 +1,21 @@
-"""The launcher window: a left menu and the five pages, and the application around it."""
+"""The launcher window: a left menu and the five pages, and the application around it.
+
+Start-up is in two steps so the window appears at once: the shell (menu, theme, translations,
+size) is built from settings.json read as plain JSON, and shown; right after, in the event loop,
+the validated settings, the engine controller and the home page are made and the machine check
+starts in a worker. The other pages are built the first time they are opened.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QShowEvent
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -19,13 +28,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from installer.home import Home
-from installer.settings import Settings
-from launcher import i18n, theme, workers
-from launcher.context import AppContext
-from launcher.engine_process import EngineState
+from launcher import i18n, theme
 from launcher.i18n import tr
-from launcher.pages.common import named
+
+if TYPE_CHECKING:
+    from installer.home import Home
+    from installer.settings import Settings
+    from launcher.context import AppContext
+    from launcher.engine_process import EngineState
 
 log = logging.getLogger(__name__)
 
@@ -54,25 +64,30 @@ def _factory(name: str) -> Callable[[AppContext], QWidget]:
     return TroubleshootPage
 
 
-class MainWindow(QMainWindow):
-    """The home page is built before the window shows; the others right after."""
+def quick_settings(path: Path) -> dict[str, Any]:
+    """settings.json as plain JSON, for what the shell needs (language, theme, size); never raises."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
-    def __init__(self, ctx: AppContext) -> None:
+
+class MainWindow(QMainWindow):
+    def __init__(self, window_state: dict[str, Any] | None = None) -> None:
         super().__init__()
-        self.ctx = ctx
+        self.ctx: AppContext | None = None
         self.pages: dict[str, QWidget] = {}
+        self.window_state = dict(window_state or {})
         self.setWindowTitle("Maple")
         self.setWindowIcon(theme.icon("maple", "#d9480f"))
         self.setMinimumSize(900, 600)
         self._restore_geometry()
         self._build()
-        ctx.show_page.connect(self.show_page)
-        ctx.settings_changed.connect(self._settings_changed)
-        ctx.engine.ready.connect(self._engine_ready)
-        ctx.engine.state_changed.connect(self._mark_console)
-        self._shown_once = False
 
     def _build(self) -> None:
+        from launcher.pages.common import named
+
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -82,10 +97,9 @@ class MainWindow(QMainWindow):
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 8, 0, 0)
         side_layout.setSpacing(0)
-        brand = named(QLabel("  Maple"), "brand")
+        brand = named(QLabel("Maple"), "brand")
         side_layout.addWidget(brand)
         self.nav = named(QListWidget(), "nav")
-        self.nav.setIconSize(self.nav.iconSize() * 1.1)
         side_layout.addWidget(self.nav, 1)
         self.stack = QStackedWidget()
         layout.addWidget(side)
@@ -96,12 +110,22 @@ class MainWindow(QMainWindow):
             item = QListWidgetItem(theme.icon(name), titles[name])
             item.setData(Qt.ItemDataRole.UserRole, name)
             self.nav.addItem(item)
-        self.nav.currentRowChanged.connect(self._nav_changed)
-        self._ensure_page("home")
         self.nav.setCurrentRow(0)
+        self.nav.currentRowChanged.connect(self._nav_changed)
+
+    def attach(self, ctx: AppContext) -> None:
+        """Second step: the context exists; build the home page and start the machine check."""
+        self.ctx = ctx
+        ctx.show_page.connect(self.show_page)
+        ctx.settings_changed.connect(self._settings_changed)
+        ctx.engine.ready.connect(self._engine_ready)
+        ctx.engine.state_changed.connect(self._mark_console)
+        self._nav_changed(self.nav.currentRow())
+        ctx.run_check()
 
     def _ensure_page(self, name: str) -> QWidget:
         if name not in self.pages:
+            assert self.ctx is not None
             page = _factory(name)(self.ctx)
             page.setObjectName(f"page-{name}")
             self.pages[name] = page
@@ -113,50 +137,48 @@ class MainWindow(QMainWindow):
             self._ensure_page(name)
 
     def _nav_changed(self, index: int) -> None:
-        if 0 <= index < len(PAGES):
+        if self.ctx is not None and 0 <= index < len(PAGES):
             self.stack.setCurrentWidget(self._ensure_page(PAGES[index]))
 
     def show_page(self, name: str) -> None:
         if name in PAGES:
             self.nav.setCurrentRow(PAGES.index(name))
+            self._nav_changed(PAGES.index(name))
 
     def current_page(self) -> str:
         return PAGES[self.nav.currentRow()]
 
-    # -- events -----------------------------------------------------------------------------
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
-        super().showEvent(event)
-        if not self._shown_once:
-            self._shown_once = True
-            QTimer.singleShot(0, self._after_show)
-
-    def _after_show(self) -> None:
-        self.ctx.run_check()
-        self.build_all()
-
+    # -- reactions --------------------------------------------------------------------------
     def _engine_ready(self, url: str) -> None:
+        from launcher.engine_process import EngineState
+
+        assert self.ctx is not None
         if self.ctx.settings.open_browser and self.ctx.engine.state is not EngineState.EXTERNAL:
             self.ctx.open_url(url)
 
     def _mark_console(self, state: EngineState) -> None:
+        from launcher.engine_process import EngineState
+
         item = self.nav.item(PAGES.index("console"))
         colors = theme.current()
         color = {EngineState.RUNNING: colors.ok, EngineState.CRASHED: colors.error}.get(state, "")
         item.setIcon(theme.icon("console", color))
 
-    def _settings_changed(self, settings: object) -> None:
-        lang = i18n.resolve_language(self.ctx.settings.language)
-        theme_changed = theme.resolve(self.ctx.settings.theme) is not theme.current()
+    def _settings_changed(self, settings: Settings) -> None:
+        assert self.ctx is not None
+        lang = i18n.resolve_language(settings.language)
+        theme_changed = theme.resolve(settings.theme) is not theme.current()
         if lang != self.ctx.lang or theme_changed:
             self.ctx.lang = lang
             i18n.install(lang)
             app = QApplication.instance()
             if isinstance(app, QApplication):
-                theme.apply(app, self.ctx.settings.theme)
+                theme.apply(app, settings.theme)
             self.rebuild()
 
     def rebuild(self) -> None:
-        """Build every page again (after a language or theme change); the engine keeps running."""
+        """Build the pages again (after a language or theme change); the engine keeps running."""
+        assert self.ctx is not None
         current = self.current_page()
         for page in self.pages.values():
             self.stack.removeWidget(page)
@@ -166,23 +188,24 @@ class MainWindow(QMainWindow):
         for i, name in enumerate(PAGES):
             self.nav.item(i).setText(titles[name])
             self.nav.item(i).setIcon(theme.icon(name))
-        self.build_all()
-        self.stack.setCurrentWidget(self.pages[current])
+        self.show_page(current)
         self._mark_console(self.ctx.engine.state)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        self._save_geometry()
-        self.ctx.engine.shutdown_blocking()
-        for page in self.pages.values():
-            stop = getattr(page, "shutdown", None)
-            if callable(stop):
-                stop()
-        workers.wait_all(2000)
+        from launcher import workers
+
+        if self.ctx is not None:
+            self._save_geometry()
+            self.ctx.engine.shutdown_blocking()
+            for page in self.pages.values():
+                stop = getattr(page, "shutdown", None)
+                if callable(stop):
+                    stop()
+            workers.wait_all(2000)
         super().closeEvent(event)
 
     def _restore_geometry(self) -> None:
-        window = self.ctx.settings.window
-        saved, size = window.get("geometry"), window.get("size")
+        saved, size = self.window_state.get("geometry"), self.window_state.get("size")
         if isinstance(saved, str) and saved:
             self.restoreGeometry(QByteArray.fromBase64(saved.encode("ascii")))
         if isinstance(size, list) and len(size) == 2 and all(isinstance(v, int) for v in size):
@@ -191,8 +214,9 @@ class MainWindow(QMainWindow):
             self.resize(1100, 740)
 
     def _save_geometry(self) -> None:
+        assert self.ctx is not None
         geometry = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
-        size = [self.width(), self.height()] if not self.isMaximized() else self.ctx.settings.window.get("size")
+        size = [self.width(), self.height()] if not self.isMaximized() else self.window_state.get("size")
         window = dict(self.ctx.settings.window, geometry=geometry, size=size, maximized=self.isMaximized())
         try:
             self.ctx.save(self.ctx.settings.model_copy(update={"window": window}))
@@ -219,20 +243,38 @@ def create_app(argv: list[str]) -> QApplication:
     return app
 
 
-def build_window(home: Home, settings: Settings, lang_choice: str | None = None,
-                 program: list[str] | None = None) -> MainWindow:
-    """The window for ``home`` with its translator and theme installed (the QApplication must exist)."""
-    lang = i18n.resolve_language(lang_choice or settings.language)
+def _shell(window_state: dict[str, Any], lang: str, theme_choice: str) -> MainWindow:
     i18n.install(lang)
     app = QApplication.instance()
     if isinstance(app, QApplication):
-        theme.apply(app, settings.theme)
-    return MainWindow(AppContext(home, settings, lang, program))
+        theme.apply(app, theme_choice)
+    return MainWindow(window_state)
+
+
+def build_window(home: Home, settings: Settings, lang_choice: str | None = None,
+                 program: list[str] | None = None) -> MainWindow:
+    """The whole window at once (tests, screenshots): the QApplication must exist."""
+    from launcher.context import AppContext
+
+    lang = i18n.resolve_language(lang_choice or settings.language)
+    window = _shell(settings.window, lang, settings.theme)
+    window.attach(AppContext(home, settings, lang, program))
+    return window
+
+
+def _finish_start(window: MainWindow, home: Home, lang: str) -> None:
+    from installer.settings import load_settings
+    from launcher.context import AppContext
+
+    loaded = load_settings(home.settings_file)
+    ctx = AppContext(home, loaded.settings, lang)
+    for problem in loaded.problems:
+        ctx.console.append(f"[maple] {problem}")
+    window.attach(ctx)
 
 
 def run_gui(home_arg: str | None, lang_arg: str | None, argv: list[str]) -> int:
     from installer.home import resolve_home
-    from installer.settings import load_settings
     from launcher.single_instance import SingleInstance, ask_running_instance, server_name
 
     app = create_app(argv)
@@ -241,14 +283,25 @@ def run_gui(home_arg: str | None, lang_arg: str | None, argv: list[str]) -> int:
     if ask_running_instance(name):
         log.info("Maple is already open; asked it to come forward")
         return 0
-    loaded = load_settings(home.settings_file)
-    window = build_window(home, loaded.settings, lang_arg)
-    instance = SingleInstance(name, app)
-    instance.listen()
-    instance.activated.connect(lambda: bring_forward(window))
+    raw = quick_settings(home.settings_file)
+    lang = i18n.resolve_language(lang_arg or str(raw.get("language", "system")))
+    saved_window = raw.get("window")
+    window = _shell(saved_window if isinstance(saved_window, dict) else {}, lang, str(raw.get("theme", "system")))
     window.show()
-    for problem in loaded.problems:
-        window.ctx.console.append(f"[maple] {problem}")
+    QTimer.singleShot(0, lambda: _finish_start(window, home, lang))
+    instances: list[SingleInstance] = []
+
+    def listen() -> None:  # after the window shows: QtNetwork is not needed before
+        instance = SingleInstance(name, app)
+        instance.listen()
+        instance.activated.connect(lambda: bring_forward(window))
+        instances.append(instance)
+
+    QTimer.singleShot(0, listen)
     code = app.exec()
-    instance.close()
+    for instance in instances:
+        instance.close()
+    from launcher import workers
+
+    workers.wait_all(3000)
     return code

@@ -1,13 +1,26 @@
-"""One launcher at a time: a second launch asks the first to come forward, then leaves."""
+"""One launcher at a time: a second launch asks the first to come forward, then leaves.
+
+The first launcher listens with a QLocalServer. On Linux and macOS its name is an absolute path to
+a Unix socket, so a later launch can ask through Python's own ``socket`` before it has loaded
+QtNetwork (the window of the first launch must not wait for that); on Windows the ask uses
+QLocalSocket (a named pipe).
+"""
 
 from __future__ import annotations
 
 import getpass
 import hashlib
 import logging
+import os
+import socket
+import sys
+import tempfile
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+if TYPE_CHECKING:
+    from PySide6.QtNetwork import QLocalSocket
 
 log = logging.getLogger(__name__)
 
@@ -21,11 +34,19 @@ def server_name(home: str) -> str:
     except (OSError, KeyError):
         user = "user"
     digest = hashlib.sha256(f"{user}|{home}".encode()).hexdigest()[:16]
-    return f"maple-launcher-{digest}"
+    name = f"maple-launcher-{digest}"
+    if sys.platform == "win32":
+        return name
+    folder = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+    return os.path.join(folder, name)
 
 
 def ask_running_instance(name: str, timeout_ms: int = 500) -> bool:
     """True when a launcher already listens on ``name`` and was told to show itself."""
+    if sys.platform != "win32":
+        return _ask_unix(name, timeout_ms / 1000)
+    from PySide6.QtNetwork import QLocalSocket
+
     sock = QLocalSocket()
     sock.connectToServer(name)
     if not sock.waitForConnected(timeout_ms):
@@ -37,18 +58,35 @@ def ask_running_instance(name: str, timeout_ms: int = 500) -> bool:
     return True
 
 
+def _ask_unix(path: str, timeout: float) -> bool:
+    if not os.path.exists(path):
+        return False
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect(path)
+            sock.sendall(MESSAGE)
+        except OSError:
+            return False  # a stale socket file from a launcher that crashed
+    return True
+
+
 class SingleInstance(QObject):
     """Listens for later launches; ``activated`` fires when one asks this window to show."""
 
     activated = Signal()
 
     def __init__(self, name: str, parent: QObject | None = None) -> None:
+        from PySide6.QtNetwork import QLocalServer
+
         super().__init__(parent)
         self.name = name
         self.server = QLocalServer(self)
         self.server.newConnection.connect(self._on_connection)
 
     def listen(self) -> bool:
+        from PySide6.QtNetwork import QLocalServer
+
         if self.server.listen(self.name):
             return True
         QLocalServer.removeServer(self.name)  # a stale socket left by a crashed launcher

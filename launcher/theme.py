@@ -152,7 +152,7 @@ def icon(name: str, color: str = "") -> QIcon:
         return QIcon()
     svg = path.read_text(encoding="utf-8").replace("#COLOR#", color or _current.text)
     result = QIcon()
-    for size in (16, 24, 32, 48, 96):
+    for size in (24, 48):
         sized = svg.replace("<svg ", f'<svg width="{size}" height="{size}" ', 1)
         pix = QPixmap()
         if pix.loadFromData(QByteArray(sized.encode("utf-8")), "SVG"):

@@ -70,12 +70,17 @@ class Task(QObject):
             result = self.fn(self._report, self.cancel_event)
         except Exception as exc:  # the worker's edge: every error goes to the GUI
             log.exception("background task %s failed", self.name)
-            self._flush()
-            self.failed.emit(exc)
+            self._deliver(self.failed, exc)
         else:
+            self._deliver(self.done, result)
+
+    def _deliver(self, signal: Any, value: Any) -> None:
+        try:
             self._flush()
-            self.done.emit(result)
-        self.finished.emit()
+            signal.emit(value)
+            self.finished.emit()
+        except RuntimeError:  # the application is gone (quit while this ran): nobody to tell
+            log.debug("task %s finished after its receiver was deleted", self.name)
 
 
 class _Runnable(QRunnable):

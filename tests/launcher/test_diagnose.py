@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from launcher.diagnose import diagnose, diagnose_line
 from launcher import console_lines
+from launcher.diagnose import diagnose, diagnose_line
 
 
 @pytest.mark.parametrize(("line", "code"), [

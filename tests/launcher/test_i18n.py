@@ -32,7 +32,8 @@ def test_qt_translate_answers_from_the_json_table(qapp) -> None:
 
 def test_chinese_window_shows_chinese_text_everywhere(qtbot, make_window) -> None:
     window = make_window(lang="zh", show=True)
-    qtbot.waitUntil(lambda: window.ctx.report is not None and len(window.pages) == 5, timeout=15000)
+    window.build_all()
+    qtbot.waitUntil(lambda: window.ctx.report is not None, timeout=15000)
     assert [window.nav.item(i).text() for i in range(5)] == ["一键启动", "模型管理", "控制台", "高级选项", "疑难解答"]
     assert window.pages["home"].start_button.text() == "一键启动"
     translator = i18n.current()
@@ -50,11 +51,13 @@ def test_chinese_window_shows_chinese_text_everywhere(qtbot, make_window) -> Non
 
 def test_switching_language_in_settings_rebuilds_the_window(qtbot, make_window) -> None:
     window = make_window(show=True)
-    qtbot.waitUntil(lambda: len(window.pages) == 5, timeout=15000)
+    window.show_page("settings")
     page = window.pages["settings"]
     page.combos["language"].setCurrentIndex(page.combos["language"].findData("zh"))
     assert page.save()
     assert window.nav.item(2).text() == "控制台"
+    assert window.pages["settings"].title.text() == "高级选项"  # the page shown was rebuilt
+    window.show_page("console")
     assert window.pages["console"].title.text() == "控制台"
     assert window.ctx.lang == "zh"
 

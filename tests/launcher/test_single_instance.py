@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from launcher.single_instance import SingleInstance, ask_running_instance, server_name
@@ -42,3 +43,23 @@ def test_window_comes_forward_when_asked(qtbot, make_window) -> None:
 
 def test_names_differ_per_data_home() -> None:
     assert server_name("/a") != server_name("/b")
+
+
+def test_a_second_maple_leaves_at_once(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    root = Path(__file__).resolve().parents[2]
+    first = subprocess.Popen([sys.executable, "-m", "launcher", "--home", str(home)], cwd=root, env=env)
+    try:
+        sock = Path(server_name(str(home.absolute())))
+        deadline = time.monotonic() + 20
+        while not sock.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert sock.exists()
+        second = subprocess.run([sys.executable, "-m", "launcher", "--home", str(home)], cwd=root, env=env,
+                                timeout=20)
+        assert second.returncode == 0
+        assert first.poll() is None  # the first window is still there
+    finally:
+        first.terminate()
+        first.wait(timeout=10)

@@ -20,11 +20,13 @@ log = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
 PARALLEL_MIN = 32 * 1024 * 1024
+PROBE_S = 0.3  # how long the first connection is timed before more are opened
+FAST_SINGLE = 150e6  # bytes/s: a connection this fast is kept alone
 BLOCK_S = 0.2  # a slow connection still writes, reports and checks for stop this often
 
 
 class GoParallel(Exception):
-    """The first reply showed a large file from a server that accepts ranges."""
+    """A large file from a server that accepts ranges comes slowly over one connection."""
 
 
 def _socket_file(resp: requests.Response) -> tuple[http.client.HTTPResponse, Any, int] | None:
@@ -139,14 +141,31 @@ def _step(t: Transfer, want_parallel: bool) -> bool:
         reply = describe(resp)
         offset = _check_reply(t, resp, reply, offset)
         t.learn(reply)
-        if want_parallel and reply.status == 206 and offset == 0 and (t.size or 0) >= PARALLEL_MIN:
-            raise GoParallel()
+        probe = _Probe(t, offset) if want_parallel and reply.status == 206 and (t.size or 0) >= PARALLEL_MIN else None
         t.meter.set(state="downloading")
-        complete = _stream(t, resp, offset)
+        complete = _stream(t, resp, offset, probe)
     return complete or (t.size is not None and t.state.pieces[0] >= t.size)
 
 
-def _stream(t: Transfer, resp: requests.Response, offset: int) -> bool:
+class _Probe:
+    """Times the single stream; a slow one (a per-connection cap) switches to several connections.
+
+    One connection that already delivers FAST_SINGLE or more stays alone: more connections would
+    only add work on this machine, not speed.
+    """
+
+    def __init__(self, t: Transfer, offset: int) -> None:
+        self.t, self.first, self.began = t, offset, time.monotonic()
+
+    def check(self, pos: int) -> None:
+        elapsed = time.monotonic() - self.began
+        size = self.t.size or 0
+        if elapsed >= PROBE_S and (pos - self.first) / max(elapsed, 1e-9) < FAST_SINGLE and size - pos >= PARALLEL_MIN:
+            log.info("%s: one connection gives %.1f MB/s; using %d", self.t.target.name, (pos - self.first) / elapsed / 1e6, self.t.connections)
+            raise GoParallel()
+
+
+def _stream(t: Transfer, resp: requests.Response, offset: int, probe: _Probe | None = None) -> bool:
     hasher = t.hasher
     assert hasher is not None
 
@@ -155,6 +174,8 @@ def _stream(t: Transfer, resp: requests.Response, offset: int) -> bool:
         hasher.advance(pos)
         t.meter.add(n)
         t.save()
+        if probe is not None:
+            probe.check(pos)
 
     with t.part.open("r+b", buffering=0) as fh:
         fh.seek(offset)
@@ -178,7 +199,7 @@ def run_sequential(t: Transfer, allow_parallel: bool) -> None:
     t.meter.set(done=have)
     hasher = t.new_hasher()
     hasher.advance(have)
-    want_parallel = allow_parallel and have == 0 and t.connections > 1
+    want_parallel = allow_parallel and t.connections > 1
     try:
         retrying(t, lambda: _step(t, want_parallel), lambda: t.state.pieces.get(0, 0))
     finally:

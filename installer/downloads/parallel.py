@@ -124,10 +124,14 @@ def run_parallel(t: Transfer) -> None:
     """Download the missing pieces of a file of known size over ``t.connections`` connections."""
     assert t.size is not None
     if not t.state.piece_size or t.state.size != t.size:
-        t.state.piece_size, t.state.pieces = piece_size_for(t.size, t.connections), {}
+        done = t.state.pieces.get(0, 0) if not t.state.piece_size else 0
+        ps = piece_size_for(t.size, t.connections)
+        t.state.piece_size = ps
+        t.state.pieces = {i: min(ps, done - i * ps) for i in range(-(-done // ps))}  # a single stream's prefix
     with t.part.open("ab") as fh:
         fh.truncate(t.size)
     pieces = Pieces(t)
     t.meter.set(done=t.state.done_bytes(), total=t.size, state="downloading")
-    t.new_hasher().advance(pieces.frontier())
+    hasher = t.hasher if t.hasher is not None else t.new_hasher()
+    hasher.advance(pieces.frontier())
     _Workers(t, pieces).run(min(t.connections, max(len(pieces.pending), 1)))

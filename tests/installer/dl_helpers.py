@@ -56,4 +56,7 @@ def leftovers(folder: Path) -> list[str]:
 def small_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
     """Let small test files use several connections (pieces of 16 KiB from 64 KiB files up)."""
     monkeypatch.setattr(dl_fetch, "PARALLEL_MIN", 64 * 1024)
+    monkeypatch.setattr(dl_fetch, "CHUNK", 16 * 1024)
+    monkeypatch.setattr(dl_fetch, "PROBE_S", 0.0)
+    monkeypatch.setattr(dl_fetch, "FAST_SINGLE", float("inf"))
     monkeypatch.setattr(dl_parallel, "MIN_PIECE", 16 * 1024)

@@ -152,7 +152,7 @@ import sys
 from pathlib import Path
 sys.path.insert(0, {root!r})
 from installer.downloads import DownloadSpec, download, fetch, parallel
-fetch.PARALLEL_MIN = 64 * 1024
+fetch.PARALLEL_MIN, fetch.CHUNK, fetch.PROBE_S, fetch.FAST_SINGLE = 64 * 1024, 16 * 1024, 0.0, float("inf")
 parallel.MIN_PIECE = 16 * 1024
 download(DownloadSpec([("src", {url!r})], Path({folder!r}), "model.safetensors", {size}, {sha!r}, "checkpoint"), connections={conns})
 """

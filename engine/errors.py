@@ -77,3 +77,14 @@ class ShuttingDownError(EngineError):
 class StartupError(EngineError):
     code = "startup"
     status = 500
+
+
+MAPLE_STATUS = {"model-not-found": 404, "unsafe-path": 422, "cancelled": 409}
+
+
+def from_maple(exc: Exception) -> EngineError:
+    """An installer/model-loading ``MapleError`` as an engine error with the same code and hint."""
+    error = EngineError(getattr(exc, "message", str(exc)), getattr(exc, "hint", ""))
+    error.code = str(getattr(exc, "code", "maple-error"))
+    error.status = MAPLE_STATUS.get(error.code, 400)
+    return error

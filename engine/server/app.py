@@ -11,7 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from engine.errors import EngineError
+from engine.errors import EngineError, from_maple
+from installer.errors import MapleError
 
 if TYPE_CHECKING:
     import uvicorn
@@ -51,6 +52,10 @@ async def _on_engine_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(exc.to_dict(), status_code=exc.status)
 
 
+async def _on_maple_error(request: Request, exc: Exception) -> JSONResponse:
+    return await _on_engine_error(request, from_maple(exc))
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error in %s %s", request.method, request.url.path)
     body = {"error": "internal", "detail": f"{type(exc).__name__}: {exc}", "hint": "See logs/engine.log; the engine keeps serving."}
@@ -58,13 +63,14 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(service: EngineService) -> FastAPI:
-    from engine import __version__ as version
     from engine.server import api, maple_api, static
+    from engine.server.service import engine_version
 
-    app = FastAPI(title="Maple engine", version=version, description="AUTOMATIC1111-compatible API and Maple's own endpoints.")
+    app = FastAPI(title="Maple engine", version=engine_version(), description="AUTOMATIC1111-compatible API and Maple's own endpoints.")
     app.state.service = service
     app.add_exception_handler(RequestValidationError, _on_validation)  # type: ignore[arg-type]
     app.add_exception_handler(EngineError, _on_engine_error)
+    app.add_exception_handler(MapleError, _on_maple_error)
     app.add_exception_handler(Exception, _on_unexpected)
     app.include_router(api.router)
     app.include_router(maple_api.router)

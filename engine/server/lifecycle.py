@@ -57,7 +57,7 @@ def watch_stdin(stop: threading.Event) -> threading.Thread | None:
 
     def run() -> None:
         try:
-            while sys.stdin.buffer.read1(4096):
+            while os.read(sys.stdin.fileno(), 4096):
                 pass
         except (OSError, ValueError):
             pass

@@ -19,7 +19,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import EngineError, OutOfMemoryError, ShuttingDownError
+from engine.errors import EngineError, OutOfMemoryError, ShuttingDownError, from_maple
 from engine.server.progress import JobProgress, Progress
 
 log = logging.getLogger(__name__)
@@ -63,8 +63,12 @@ def free_memory() -> None:
 
 
 def translate(exc: BaseException) -> EngineError:
+    from installer.errors import MapleError
+
     if isinstance(exc, EngineError):
         return exc
+    if isinstance(exc, MapleError):
+        return from_maple(exc)
     if is_oom(exc):
         free_memory()
         return OutOfMemoryError(f"Out of memory: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")

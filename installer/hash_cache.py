@@ -35,6 +35,7 @@ class FileRecord:
     data_offset: int | None = None
     sha256: str | None = None
     tensor_sha256: str | None = None
+    probe: int = 0  # the version of the header reading that filled kind/arch/broken
 
     def with_hashes(self, sha256: str, tensor_sha256: str | None) -> FileRecord:
         return replace(self, sha256=sha256, tensor_sha256=tensor_sha256)

@@ -27,7 +27,7 @@ from installer.store_entry import (
     make_entry,
     shared_model_folders,
 )
-from installer.store_probe import EXTENSIONS, probe, walk
+from installer.store_probe import EXTENSIONS, PROBE_VERSION, probe, walk
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class ModelStore:
         if is_dir:
             return probe_folder(Path(path), mtime_ns)
         record = self.cache.get(path, size, mtime_ns)
-        if record is None or (record.kind is None and record.broken is None):
+        if record is None or record.probe != PROBE_VERSION:
             fresh = probe(Path(path), size, mtime_ns, kind)
             if record is not None and record.sha256:
                 fresh = fresh.with_hashes(record.sha256, record.tensor_sha256)

@@ -20,6 +20,7 @@ from installer.store_diffusers import is_diffusers_folder
 SAFETENSORS = ".safetensors"
 PICKLE_EXTENSIONS = (".ckpt", ".pt", ".pth")
 EXTENSIONS = (SAFETENSORS, *PICKLE_EXTENSIONS)
+PROBE_VERSION = 1  # raise when classification changes: cached kinds are then read again (hashes kept)
 BIG_PICKLE = 1_000_000_000  # a pickle this large in a mixed folder is a checkpoint, not a VAE
 
 
@@ -55,8 +56,8 @@ def _probe_safetensors(path: Path, size: int, mtime_ns: int) -> FileRecord:
     try:
         header, kind, arch = inspect(path)
     except BrokenModelError as exc:
-        return FileRecord(size, mtime_ns, broken=exc.message)
-    return FileRecord(size, mtime_ns, kind=kind, arch=arch, data_offset=header.data_offset)
+        return FileRecord(size, mtime_ns, broken=exc.message, probe=PROBE_VERSION)
+    return FileRecord(size, mtime_ns, kind=kind, arch=arch, data_offset=header.data_offset, probe=PROBE_VERSION)
 
 
 def _pickle_problem(path: Path, head: bytes, size: int) -> str | None:
@@ -84,6 +85,6 @@ def _probe_pickle(path: Path, size: int, mtime_ns: int, folder_kind: str | None)
         return FileRecord(size, mtime_ns, broken=f"{path.name} cannot be read: {exc.strerror or exc}")
     problem = _pickle_problem(path, head, size)
     if problem:
-        return FileRecord(size, mtime_ns, broken=problem)
+        return FileRecord(size, mtime_ns, broken=problem, probe=PROBE_VERSION)
     kind = folder_kind or ("checkpoint" if size >= BIG_PICKLE else "vae")
-    return FileRecord(size, mtime_ns, kind=kind, arch="unknown")
+    return FileRecord(size, mtime_ns, kind=kind, arch="unknown", probe=PROBE_VERSION)

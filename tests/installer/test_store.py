@@ -300,3 +300,21 @@ def test_diffusers_folders_are_one_model_each(home: Home, trash: Path, monkeypat
     assert not sd2.exists() and (trash / "sd21-diffusers" / "model_index.json").exists()
     with pytest.raises(UnsafePathError):
         store.remove(sd2.parent / "xl" / "unet")
+
+
+def test_records_from_an_older_header_reader_are_read_again_keeping_hashes(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from installer.hash_cache import HashCache
+
+    model = write_st(home.models_dir("lora") / "detail.safetensors", LORA)
+    ModelStore(home).hash_missing()
+    cache = HashCache(home.cache_dir / "hashes.json")
+    st = model.stat()
+    old = cache.get(model, st.st_size, st.st_mtime_ns)
+    assert old is not None and old.sha256
+    cache.put(model, replace(old, kind="vae", arch="unknown", probe=0))  # what an older Maple wrote
+    cache.save()
+    hashed = counting(monkeypatch, "sha256_file_split")
+    [entry] = ModelStore(home).hash_missing()
+    assert (entry.kind, entry.arch, entry.sha256) == ("lora", "sd1", old.sha256) and hashed == []

@@ -29,23 +29,29 @@ VAE_ATTN = [("group_norm.", "norm."), ("to_q.", "q."), ("to_k.", "k."), ("to_v."
 
 
 def _unet_blocks(cfg: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(diffusers prefix, LDM prefix) for every UNet block the config has."""
     lpb = int(cfg["layers_per_block"])
     n = len(cfg["block_out_channels"])
-    pairs = [("mid_block.resnets.0.", "middle_block.0."), ("mid_block.attentions.0.", "middle_block.1."),
-             ("mid_block.resnets.1.", "middle_block.2.")]
+    pairs = [("mid_block.resnets.0.", "middle_block.0."), ("mid_block.resnets.1.", "middle_block.2.")]
+    if cfg.get("mid_block_type") in (None, "UNetMidBlock2DCrossAttn"):
+        pairs.append(("mid_block.attentions.0.", "middle_block.1."))
     for i in range(n):
+        down_attn = "CrossAttn" in cfg["down_block_types"][i]
+        up_attn = "CrossAttn" in cfg["up_block_types"][i]
         for j in range(lpb):
             idx = i * (lpb + 1) + j + 1
-            pairs += [(f"down_blocks.{i}.resnets.{j}.", f"input_blocks.{idx}.0."),
-                      (f"down_blocks.{i}.attentions.{j}.", f"input_blocks.{idx}.1.")]
+            pairs.append((f"down_blocks.{i}.resnets.{j}.", f"input_blocks.{idx}.0."))
+            if down_attn:
+                pairs.append((f"down_blocks.{i}.attentions.{j}.", f"input_blocks.{idx}.1."))
         if i < n - 1:
             pairs.append((f"down_blocks.{i}.downsamplers.0.conv.", f"input_blocks.{(i + 1) * (lpb + 1)}.0.op."))
         for j in range(lpb + 1):
             idx = i * (lpb + 1) + j
-            pairs += [(f"up_blocks.{i}.resnets.{j}.", f"output_blocks.{idx}.0."),
-                      (f"up_blocks.{i}.attentions.{j}.", f"output_blocks.{idx}.1.")]
+            pairs.append((f"up_blocks.{i}.resnets.{j}.", f"output_blocks.{idx}.0."))
+            if up_attn:
+                pairs.append((f"up_blocks.{i}.attentions.{j}.", f"output_blocks.{idx}.1."))
         if i < n - 1:
-            slot = 2 if "CrossAttn" in cfg["up_block_types"][i] else 1
+            slot = 2 if up_attn else 1
             pairs.append((f"up_blocks.{i}.upsamplers.0.", f"output_blocks.{i * (lpb + 1) + lpb}.{slot}."))
     return pairs
 

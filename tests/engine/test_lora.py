@@ -1,0 +1,123 @@
+"""LoRAs on a real tiny model: weight 0 is exact, LDM block names work, files are read once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.jobs import LoraRef
+from engine.models.errors import LoraError
+from engine.models.loader import load_checkpoint
+from engine.models.lora import FILE_CACHE, apply_loras
+from engine.models.lora_keys import remap_ldm_lora, uses_ldm_names
+from installer.hashing import sha256_file
+from installer.modelfile import read_header
+from tests.engine.tinymodels import (
+    write_diffusers_lora,
+    write_tiny_checkpoint,
+    write_tiny_lora,
+)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("lora")
+    return load_checkpoint(write_tiny_checkpoint(folder / "base.safetensors", "sd1"))
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("loras")
+    return {
+        "kohya": write_tiny_lora(folder / "kohya.safetensors"),
+        "ldm": write_tiny_lora(folder / "ldm.safetensors", ldm_names=True),
+        "other": write_tiny_lora(folder / "other.safetensors", seed=11),
+        "diffusers": write_diffusers_lora(folder / "diffusers.safetensors"),
+    }
+
+
+def image(model) -> np.ndarray:
+    import torch
+
+    model.pipe.set_progress_bar_config(disable=True)
+    return model.pipe("a cat", num_inference_steps=2, height=64, width=64, output_type="np",
+                      generator=torch.Generator().manual_seed(5)).images[0]
+
+
+@pytest.fixture(scope="module")
+def base(model) -> np.ndarray:
+    apply_loras(model, [])
+    return image(model)
+
+
+def test_weight_zero_is_exactly_the_base_and_one_differs(model, files, base) -> None:
+    apply_loras(model, [(files["kohya"], 0.0)])
+    assert np.array_equal(image(model), base)
+    apply_loras(model, [(files["kohya"], 1.0)])
+    strong = image(model)
+    assert np.abs(strong - base).max() > 1e-3
+    apply_loras(model, [(files["kohya"], 0.5)])
+    half = image(model)
+    assert not np.array_equal(half, strong) and not np.array_equal(half, base)
+
+
+def test_removed_when_no_longer_asked_for(model, files, base) -> None:
+    apply_loras(model, [(files["kohya"], 1.0)])
+    apply_loras(model, [])
+    assert np.array_equal(image(model), base)
+    assert model.applied_loras == {} and model.loras.loaded == {}
+
+
+def test_ldm_block_names_load_like_diffusers_names(model, files) -> None:
+    import safetensors.torch
+
+    ldm = safetensors.torch.load_file(str(files["ldm"]))
+    assert uses_ldm_names(ldm)
+    remapped = remap_ldm_lora(ldm, model.pipe.unet.config)
+    assert set(remapped) == set(safetensors.torch.load_file(str(files["kohya"])))
+    apply_loras(model, [(files["kohya"], 1.0)])
+    a = image(model)
+    apply_loras(model, [(files["ldm"], 1.0)])
+    assert np.array_equal(image(model), a)
+
+
+def test_several_at_once_and_diffusers_format(model, files, base) -> None:
+    apply_loras(model, [(files["kohya"], 1.0)])
+    one = image(model)
+    apply_loras(model, [(files["kohya"], 1.0), (files["other"], 0.8), (files["diffusers"], 1.0)])
+    three = image(model)
+    assert not np.array_equal(one, three)
+    assert len(model.loras.loaded) == 3
+    assert model.applied_loras == {"kohya": 1.0, "other": 0.8, "diffusers": 1.0}
+    apply_loras(model, [(files["diffusers"], 1.0)])
+    assert not np.array_equal(image(model), base)
+
+
+def test_files_are_read_once_and_hashes_recorded(model, files) -> None:
+    apply_loras(model, [(files["other"], 1.0)])
+    apply_loras(model, [])
+    reads = FILE_CACHE.reads
+    for _ in range(3):
+        apply_loras(model, [(files["other"], 1.0)])
+        apply_loras(model, [(files["other"], 0.3)])
+        apply_loras(model, [])
+    assert FILE_CACHE.reads == reads
+    ref = LoraRef(name="myStyle", weight=0.7, path=str(files["other"]))
+    apply_loras(model, [ref])
+    expected = sha256_file(files["other"], start=read_header(files["other"]).data_offset)[:12]
+    assert model.lora_hashes == {"myStyle": expected}
+    assert model.applied_loras == {"myStyle": 0.7}
+
+
+def test_bad_lora_is_a_clear_error_and_model_keeps_working(model, files, base, tmp_path: Path) -> None:
+    apply_loras(model, [])
+    broken = tmp_path / "broken.safetensors"
+    broken.write_bytes(files["kohya"].read_bytes()[:-100])
+    with pytest.raises(LoraError, match="truncated"):
+        apply_loras(model, [(broken, 1.0)])
+    with pytest.raises(LoraError, match="not found"):
+        apply_loras(model, [(tmp_path / "missing.safetensors", 1.0)])
+    apply_loras(model, [])
+    assert np.array_equal(image(model), base)

@@ -92,10 +92,17 @@ def run_batch(batch: Batch) -> list[Any]:
 def run_txt2img(batch: Batch) -> list[Any]:
     from engine.hires import hires_steps, run_hires
 
-    p = batch.params
-    pipe = batch.pipes.with_sampler(batch.pipes.txt2img, p.sampler_name, p.scheduler)
+    p, pipes = batch.params, batch.pipes
     hook = StepHook(batch.control, batch.index, p.steps, total=p.steps + hires_steps(p))
-    latents = pipe(width=p.width, height=p.height, **batch.common(pipe, p.steps, hook)).images
+    if pipes.inpainting_unet:
+        from engine import inpaint_model
+
+        pipe, latents = pipes.inpaint(), inpaint_model.txt2img(batch, hook)
+    elif pipes.txt2img_capable:
+        pipe = pipes.with_sampler(pipes.txt2img, p.sampler_name, p.scheduler)
+        latents = pipe(width=p.width, height=p.height, **batch.common(pipe, p.steps, hook)).images
+    else:
+        raise ValueError(f"{type(pipes.txt2img).__name__} models only do img2img")
     if p.enable_hr and not hook.stopped:
         return run_hires(batch, pipe, latents)
     return decode(pipe, latents)

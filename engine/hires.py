@@ -41,8 +41,13 @@ def hires_steps(params: GenParams) -> int:
 
 def run_hires(batch: Batch, pipe: Any, latents: Any) -> list[Any]:
     p = batch.params
-    upscaled = _upscale(batch, pipe, latents)
     steps = hires_steps(p)
+    if batch.pipes.inpainting_unet and steps:
+        from engine import inpaint_model
+
+        hook = StepHook(batch.control, batch.index, steps, offset=p.steps, total=p.steps + steps)
+        return inpaint_model.hires(batch, latents, hires_size(p), steps, hook)
+    upscaled = _upscale(batch, pipe, latents)
     if steps == 0:
         return decode(pipe, upscaled)
     strength = min(p.denoising_strength, 0.999)

@@ -36,7 +36,7 @@ def run_img2img(batch: Batch) -> list[Any]:
     originals = _sources(batch)
     masks = prepare_mask(p.mask, p) if p.mask is not None else None
     hook = StepHook(batch.control, batch.index, max(1, _actual_steps(p)))
-    if masks is not None and batch.pipes.inpainting_unet:
+    if batch.pipes.inpainting_unet:
         return _inpaint_model(batch, originals, masks, hook)
     pipe = batch.pipes.with_sampler(batch.pipes.img2img(), p.sampler_name, p.scheduler)
     starts = originals
@@ -147,13 +147,17 @@ class _Blend:
         return self.init * (1 - self.mask) + latents * self.mask
 
 
-def _inpaint_model(batch: Batch, sources: list[Image.Image], masks: MaskSet, hook: StepHook) -> list[Any]:
+def _inpaint_model(batch: Batch, sources: list[Image.Image], masks: MaskSet | None,
+                   hook: StepHook) -> list[Any]:
+    """9-channel models: the inpaint pipeline, with a full mask when there is no mask."""
+    from engine.inpaint_model import full_mask, repaint
+
     p = batch.params
-    pipe = batch.pipes.with_sampler(batch.pipes.inpaint(), p.sampler_name, p.scheduler)
-    images = [fill_masked(im, masks.blurred) for im in sources] if p.inpainting_fill == 0 else sources
-    latents = pipe(image=images, mask_image=masks.blurred, width=p.width, height=p.height,
-                   strength=_strength(p.denoising_strength), **batch.common(pipe, p.steps, hook)).images
-    return _finish(decode(pipe, latents), sources, masks)
+    images = [fill_masked(im, masks.blurred) for im in sources] \
+        if masks is not None and p.inpainting_fill == 0 else sources
+    mask = masks.blurred if masks is not None else full_mask(p.width, p.height)
+    latents = repaint(batch, images, mask, _strength(p.denoising_strength), p.steps, hook)
+    return _finish(decode(batch.pipes.inpaint(), latents), sources, masks)
 
 
 def _finish(images: list[Any], sources: list[Image.Image], masks: MaskSet | None) -> list[Any]:

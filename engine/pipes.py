@@ -30,6 +30,10 @@ class PipeSet:
         return is_sdxl(self.txt2img)
 
     @property
+    def txt2img_capable(self) -> bool:
+        return _kind_of(self.txt2img) == "txt2img"
+
+    @property
     def inpainting_unet(self) -> bool:
         """True for 9-channel (inpainting) checkpoints."""
         return int(self.txt2img.unet.config.in_channels) == 9
@@ -41,6 +45,8 @@ class PipeSet:
         return self._derived("inpaint")
 
     def _derived(self, kind: str) -> Any:
+        if _kind_of(self.txt2img) == kind:  # the loaded pipeline already is one (inpainting, refiner)
+            return self.txt2img
         pipe = self.built.get(kind)
         if pipe is None:
             pipe = _pipeline_class(kind, self.sdxl).from_pipe(self.txt2img)
@@ -60,6 +66,11 @@ class PipeSet:
         """``pipe`` with A1111's sampler ``sampler`` / ``schedule_type`` set (cached schedulers)."""
         pipe.scheduler = make_scheduler(sampler, schedule_type, self.base_config)
         return pipe
+
+
+def _kind_of(pipe: Any) -> str:
+    name = type(pipe).__name__
+    return "inpaint" if "Inpaint" in name else "img2img" if "Img2Img" in name else "txt2img"
 
 
 def _pipeline_class(kind: str, sdxl: bool) -> Any:

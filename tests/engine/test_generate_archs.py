@@ -1,0 +1,87 @@
+"""generate() on tiny real checkpoints of each architecture, loaded by the engine's own loader."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from engine.generate import generate
+from engine.jobs import GenParams
+from engine.prompt_embeds import encode_pair
+from engine.steps import decode
+from tests.engine.test_generate import Control
+from tests.engine.tinypipe import shared_model
+
+_LOADED: dict[str, object] = {}
+
+
+def model(variant: str, tmp_path_factory: pytest.TempPathFactory):
+    if variant not in _LOADED:
+        torch.set_num_threads(1)  # tiny models: threads only add overhead (see tinypipe.shared_model)
+        from engine.models.loader import load_checkpoint
+        from tests.engine.tinymodels import write_tiny_checkpoint
+
+        folder = tmp_path_factory.mktemp(variant)
+        _LOADED[variant] = load_checkpoint(write_tiny_checkpoint(folder / f"{variant}.safetensors", variant))
+    return _LOADED[variant]
+
+
+@pytest.mark.parametrize("variant", ["sd2", "sdxl", "sd1-inpaint"])
+def test_txt2img_hires_and_inpaint(variant: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    m = model(variant, tmp_path_factory)
+    control = Control()
+    params = GenParams(prompt="a (cat:1.2) BREAK a dog", steps=3, width=64, height=64, seed=1,
+                       enable_hr=True, hr_scale=1.5, denoising_strength=0.5)
+    result = generate(m, params, control)
+    assert result.images[0].size == (96, 96) and control.steps[-1] == (0, 6, 6)
+    again = generate(m, params, Control())
+    assert np.array_equal(np.asarray(result.images[0]), np.asarray(again.images[0]))
+    original = Image.new("RGB", (64, 64), (200, 40, 40))
+    mask = Image.new("L", (64, 64), 0)
+    mask.paste(255, (0, 0, 32, 64))
+    inpainted = generate(m, GenParams(mode="img2img", prompt="a cat", steps=3, width=64, height=64, seed=2,
+                                      init_images=(original,), mask=mask, mask_blur=0), Control())
+    out = np.asarray(inpainted.images[0])
+    assert np.array_equal(out[:, 32:], np.asarray(original)[:, 32:])
+    plain = generate(m, GenParams(mode="img2img", prompt="a cat", steps=3, width=64, height=64, seed=2,
+                                  init_images=(original,), denoising_strength=0.6), Control())
+    assert plain.images[0].size == (64, 64)
+
+
+def test_sdxl_conditioning_uses_both_encoders_and_zeros_for_an_empty_negative(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    pipe = model("sdxl", tmp_path_factory).pipe
+    cond, uncond = encode_pair(pipe, "a cat", "")
+    width = pipe.text_encoder.config.hidden_size + pipe.text_encoder_2.config.hidden_size
+    assert cond.embeds.shape == (1, 77, width)
+    assert cond.pooled.shape == (1, pipe.text_encoder_2.config.projection_dim)
+    assert not uncond.embeds.any() and not uncond.pooled.any()
+    theirs = pipe.encode_prompt("a cat", device="cpu", num_images_per_prompt=1,
+                                do_classifier_free_guidance=False)
+    assert torch.allclose(cond.embeds, theirs[0], atol=1e-5)
+    assert torch.allclose(cond.pooled, theirs[2], atol=1e-5)
+
+
+def test_nan_from_a_half_precision_vae_is_decoded_again_in_fp32() -> None:
+    pipe = shared_model().pipe
+    vae = copy.deepcopy(pipe.vae)
+    with torch.no_grad():
+        vae.decoder.conv_in.weight.mul_(3e4)  # overflows fp16, fine in fp32
+    vae.to(torch.float16)
+    fake = SimpleNamespace(vae=vae, image_processor=pipe.image_processor)
+    images = decode(fake, torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(0)))
+    assert vae.dtype == torch.float32
+    assert images[0].size == (16, 16) and np.asarray(images[0]).std() > 0
+
+
+def test_the_loaded_pipes_are_the_ones_reused(tmp_path: Path) -> None:
+    from engine.pipes import pipes_for
+
+    m = shared_model()
+    assert pipes_for(m).txt2img is m.pipe and pipes_for(m).img2img().unet is m.pipe.unet

@@ -8,13 +8,12 @@ starts in a worker. The other pages are built the first time they are opened.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtCore import QByteArray, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -66,6 +65,10 @@ def _factory(name: str) -> Callable[[AppContext], QWidget]:
 
 def quick_settings(path: Path) -> dict[str, Any]:
     """settings.json as plain JSON, for what the shell needs (language, theme, size); never raises."""
+    if not path.exists():
+        return {}
+    import json
+
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -86,8 +89,6 @@ class MainWindow(QMainWindow):
         self._build()
 
     def _build(self) -> None:
-        from launcher.pages.common import named
-
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -97,9 +98,11 @@ class MainWindow(QMainWindow):
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 8, 0, 0)
         side_layout.setSpacing(0)
-        brand = named(QLabel("Maple"), "brand")
+        brand = QLabel("Maple")
+        brand.setObjectName("brand")
         side_layout.addWidget(brand)
-        self.nav = named(QListWidget(), "nav")
+        self.nav = QListWidget()
+        self.nav.setObjectName("nav")
         side_layout.addWidget(self.nav, 1)
         self.stack = QStackedWidget()
         layout.addWidget(side)
@@ -107,9 +110,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         titles = page_titles()
         for name in PAGES:
-            item = QListWidgetItem(theme.icon(name), titles[name])
-            item.setData(Qt.ItemDataRole.UserRole, name)
-            self.nav.addItem(item)
+            self.nav.addItem(QListWidgetItem(theme.icon(name), titles[name]))
         self.nav.setCurrentRow(0)
         self.nav.currentRowChanged.connect(self._nav_changed)
 
@@ -233,7 +234,6 @@ def bring_forward(window: QMainWindow) -> None:
 
 
 def create_app(argv: list[str]) -> QApplication:
-    theme.set_high_dpi()
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(argv)

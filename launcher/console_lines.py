@@ -32,11 +32,16 @@ def startup_seconds(line: str) -> float | None:
     return float(match.group("seconds").rstrip(".")) if match else None
 
 
+_ERROR_HINTS = ("error", "traceback", "exception", "fatal", "critical", 'file "')
+
+
 def level_of(line: str) -> Level:
+    """The line's level; most lines are ordinary, so plain substring tests come before any regex."""
     if line.startswith(("Startup time:", "Running on local URL:")):
         return Level.SUCCESS
-    if _ERROR_RE.search(line):
+    low = line.lower()
+    if any(hint in low for hint in _ERROR_HINTS) and _ERROR_RE.search(line):
         return Level.ERROR
-    if _WARN_RE.search(line):
+    if "warn" in low and _WARN_RE.search(line):
         return Level.WARNING
     return Level.INFO

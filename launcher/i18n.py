@@ -8,7 +8,6 @@ remembered in ``missing`` so a test can insist that the table is complete.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -41,6 +40,8 @@ def load_table(lang: str, folder: Path = I18N_DIR) -> dict[str, str]:
     path = folder / f"{lang}.json"
     if not path.exists():
         return {}
+    import json
+
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

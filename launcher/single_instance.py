@@ -9,12 +9,10 @@ QLocalSocket (a named pipe).
 from __future__ import annotations
 
 import getpass
-import hashlib
 import logging
 import os
-import socket
 import sys
-import tempfile
+import zlib
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
@@ -33,11 +31,12 @@ def server_name(home: str) -> str:
         user = getpass.getuser()
     except (OSError, KeyError):
         user = "user"
-    digest = hashlib.sha256(f"{user}|{home}".encode()).hexdigest()[:16]
+    key = f"{user}|{home}".encode()
+    digest = f"{zlib.crc32(key):08x}{zlib.adler32(key):08x}"  # zlib: no OpenSSL load before the window
     name = f"maple-launcher-{digest}"
     if sys.platform == "win32":
         return name
-    folder = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+    folder = os.environ.get("XDG_RUNTIME_DIR") or os.environ.get("TMPDIR") or "/tmp"
     return os.path.join(folder, name)
 
 
@@ -61,6 +60,8 @@ def ask_running_instance(name: str, timeout_ms: int = 500) -> bool:
 def _ask_unix(path: str, timeout: float) -> bool:
     if not os.path.exists(path):
         return False
+    import socket
+
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
         try:

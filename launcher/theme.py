@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication
 
 ICON_DIR = Path(__file__).resolve().parent.parent / "assets" / "icons"
 
 
-@dataclass(frozen=True)
-class Colors:
+class Colors(NamedTuple):
     name: str
     window: str
     surface: str
@@ -37,9 +36,23 @@ DARK = Colors("dark", "#17191c", "#202327", "#1b1d21", "#e6e8eb", "#9aa3ad", "#3
               "#f76707", "#ffffff", "#51cf66", "#fcc419", "#ff6b6b", "#121416", "#dfe3e8")
 
 
-def set_high_dpi() -> None:
-    """Call before the QApplication exists: crisp on fractional scale factors."""
-    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+# High DPI: Qt 6 scales by the screen's factor and rounds it "pass-through" (crisp at 125 % and
+# 150 %) by default; the icons below carry 1x and 2x pixmaps. Nothing to set.
+
+_system_dark: bool | None = None
+
+
+def system_is_dark() -> bool:
+    """The platform's own palette is dark (read once, before Maple sets its palette).
+
+    Reading the palette's lightness avoids touching the ``Qt`` namespace, whose first use costs
+    tens of milliseconds before the window can show.
+    """
+    global _system_dark
+    if _system_dark is None:
+        window = QGuiApplication.palette().color(QPalette.ColorRole.Window)
+        _system_dark = window.lightness() < 128
+    return _system_dark
 
 
 def resolve(choice: str) -> Colors:
@@ -47,8 +60,7 @@ def resolve(choice: str) -> Colors:
         return DARK
     if choice == "light":
         return LIGHT
-    hints = QGuiApplication.styleHints()
-    return DARK if hints.colorScheme() == Qt.ColorScheme.Dark else LIGHT
+    return DARK if system_is_dark() else LIGHT
 
 
 _current = LIGHT
@@ -62,7 +74,8 @@ def apply(app: QApplication, choice: str) -> Colors:
     global _current
     colors = resolve(choice)
     _current = colors
-    app.setStyle("Fusion")
+    if app.style().name().lower() != "fusion":
+        app.setStyle("Fusion")
     app.setPalette(_palette(colors))
     app.setStyleSheet(stylesheet(colors))
     icon.cache_clear()

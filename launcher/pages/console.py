@@ -60,10 +60,11 @@ class ConsolePage(Page):
             return
         lines = list(self.pending)
         self.pending.clear()
-        cursor = QTextCursor(self.view.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
+        doc = self.view.document()
+        cursor = QTextCursor(doc)
+        cursor.setPosition(doc.characterCount() - 1)  # the end, without walking the layout
         cursor.beginEditBlock()
-        first = self.view.document().isEmpty()
+        first = doc.isEmpty()
         for level, text in _runs(lines):
             cursor.insertText(text if first else "\n" + text, self.formats[level])
             first = False
@@ -78,8 +79,7 @@ class ConsolePage(Page):
         extra = doc.blockCount() - MAX_LINES
         if extra > 0:
             cut = QTextCursor(doc)
-            cut.movePosition(QTextCursor.MoveOperation.Start)
-            cut.movePosition(QTextCursor.MoveOperation.NextBlock, QTextCursor.MoveMode.KeepAnchor, extra)
+            cut.setPosition(doc.findBlockByNumber(extra).position(), QTextCursor.MoveMode.KeepAnchor)
             cut.removeSelectedText()
 
     def text(self) -> str:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import http.client
 import logging
 import time
-from collections.abc import Callable, Iterator
-from typing import Any, BinaryIO
+from collections.abc import Callable
+from typing import BinaryIO
 
 import requests
 
 from installer.downloads.context import Stopped, Transfer, retrying
 from installer.downloads.diskio import write_all
 from installer.downloads.errors import RangeMismatchError, SourceFailedError
-from installer.downloads.http import RETRYABLE
 from installer.downloads.probe import Reply, describe, open_request, sniff
+from installer.downloads.reader import BufferPool, blocks
 
 log = logging.getLogger(__name__)
 
@@ -22,80 +21,39 @@ CHUNK = 1024 * 1024
 PARALLEL_MIN = 32 * 1024 * 1024
 PROBE_S = 0.3  # how long the first connection is timed before more are opened
 FAST_SINGLE = 150e6  # bytes/s: a connection this fast is kept alone
-BLOCK_S = 0.2  # a slow connection still writes, reports and checks for stop this often
+POOL = 4  # receive buffers per single stream: one being filled, others waiting for the hasher
 
 
 class GoParallel(Exception):
     """A large file from a server that accepts ranges comes slowly over one connection."""
 
 
-def _socket_file(resp: requests.Response) -> tuple[http.client.HTTPResponse, Any, int] | None:
-    """The buffered socket under a plain (not chunked, not compressed) body, and the body's length.
-
-    Reading it with ``readinto1`` moves bytes from the kernel straight into Maple's buffer, one copy
-    instead of three; anything unusual falls back to urllib3's ``read1``.
-    """
-    fp = getattr(resp.raw, "_fp", None)
-    if not isinstance(fp, http.client.HTTPResponse) or fp.chunked or fp.length is None:
-        return None
-    if resp.headers.get("Content-Encoding", "identity").lower() not in ("", "identity"):
-        return None
-    sock_file = getattr(fp, "fp", None)
-    return (fp, sock_file, fp.length) if hasattr(sock_file, "readinto1") else None
+Feed = Callable[[int, memoryview, Callable[[], None]], None]
 
 
-def _reuse_connection(resp: requests.Response, fp: http.client.HTTPResponse) -> None:
-    """The body was read to its end behind urllib3's back: close the reply and pool the connection."""
-    fp.length = 0
-    close = getattr(fp, "_close_conn", None)
-    if callable(close):
-        close()
-        resp.raw.release_conn()
-
-
-def _fast_reads(resp: requests.Response, fp: http.client.HTTPResponse, sock_file: Any, length: int) -> Iterator[memoryview]:
-    """Blocks of up to CHUNK bytes read into one reused buffer; the caller must use each before the next."""
-    buf = bytearray(CHUNK)
-    view = memoryview(buf)
-    left = length
-    while left:
-        filled, began = 0, time.monotonic()
-        try:
-            while filled < CHUNK and left and (filled == 0 or time.monotonic() - began < BLOCK_S):
-                n = sock_file.readinto1(view[filled : filled + min(CHUNK - filled, left)])
-                if not n:
-                    raise http.client.IncompleteRead(b"", left)
-                filled += n
-                left -= n
-        except RETRYABLE:
-            if filled:
-                yield view[:filled]
-            raise
-        yield view[:filled]
-    _reuse_connection(resp, fp)
-
-
-def _compat_reads(resp: requests.Response) -> Iterator[bytes]:
-    while data := resp.raw.read1(CHUNK):
-        yield data
-
-
-def pump(t: Transfer, resp: requests.Response, fh: BinaryIO, pos: int, limit: int | None, on_bytes: Callable[[int, int], None]) -> int:
+def pump(t: Transfer, resp: requests.Response, fh: BinaryIO, pos: int, limit: int | None, on_bytes: Callable[[int, int], None], feed: Feed | None = None) -> int:
     """Copy the body to ``fh`` (already at ``pos``); never past ``limit``; returns the new position.
 
-    When the connection breaks, the bytes that already arrived are written first, so a resume
-    loses nothing.
+    ``feed`` (a single stream) takes each written block for hashing from memory. When the
+    connection breaks, the bytes that already arrived are written first, so a resume loses nothing.
     """
-    fast = _socket_file(resp)
-    blocks: Iterator[bytes | memoryview] = _fast_reads(resp, *fast) if fast else _compat_reads(resp)
-    for block in blocks:
-        if pos == 0:
-            sniff(bytes(block[:512]), t.url)
-        if limit is not None and pos + len(block) > limit:
-            raise SourceFailedError(f"{t.url} sent more bytes than the file's {limit} bytes")
-        write_all(fh, block, t.part)
-        pos += len(block)
-        on_bytes(pos, len(block))
+    pool = BufferPool(POOL, CHUNK) if feed is not None else None
+    for block in blocks(resp, CHUNK, pool):
+        try:
+            if pos == 0:
+                sniff(bytes(block.view[:512]), t.url)
+            if limit is not None and pos + len(block.view) > limit:
+                raise SourceFailedError(f"{t.url} sent more bytes than the file's {limit} bytes")
+            write_all(fh, block.view, t.part)
+        except BaseException:
+            block.release()
+            raise
+        if feed is not None:
+            feed(pos, block.view, block.release)
+        else:
+            block.release()
+        pos += len(block.view)
+        on_bytes(pos, len(block.view))
         if t.stop.is_set():
             raise Stopped()
     return pos
@@ -179,7 +137,7 @@ def _stream(t: Transfer, resp: requests.Response, offset: int, probe: _Probe | N
 
     with t.part.open("r+b", buffering=0) as fh:
         fh.seek(offset)
-        end = pump(t, resp, fh, offset, t.size, on_bytes)
+        end = pump(t, resp, fh, offset, t.size, on_bytes, hasher.feed)
     if t.size is None:
         t.size = t.state.size = end
         return True

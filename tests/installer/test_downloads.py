@@ -161,3 +161,23 @@ def test_proxy_from_settings_is_used(server: FaultServer, tmp_path: Path) -> Non
     spec = spec_for("http://models.maple-test.invalid/via-proxy.bin", tmp_path, data)
     assert download(spec, settings=settings, policy=FAST).read_bytes() == data
     assert server.log[-1][1].startswith("http://models.maple-test.invalid/")
+
+
+def test_hasher_mixes_blocks_in_memory_and_reads_from_disk(tmp_path: Path) -> None:
+    from installer.downloads.hasher import FollowingHasher
+
+    data = payload(100_000)
+    path = tmp_path / "f.part"
+    path.write_bytes(data)
+    released: list[int] = []
+    hasher = FollowingHasher(path)
+    hasher.advance(10_000)  # a resumed prefix, read back from disk
+    for start, end in [(10_000, 40_000), (30_000, 60_000), (70_000, 90_000)]:  # overlap, then a gap read from disk
+        hasher.feed(start, memoryview(data)[start:end], lambda s=start: released.append(s))
+    hasher.advance(len(data))
+    assert hasher.finish() == (sha(data), len(data))
+    assert sorted(released) == [10_000, 30_000, 70_000]
+    aborted = FollowingHasher(path)
+    aborted.abort()
+    aborted.feed(0, memoryview(data), lambda: released.append(-1))
+    assert released[-1] == -1  # a stopped hasher hands buffers straight back

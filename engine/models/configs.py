@@ -96,7 +96,8 @@ def check_config_dir(folder: Path) -> None:
         try:
             read_json(path) if path.suffix == ".json" and path.parent != BPE_DIR else path.stat()
         except (OSError, ValueError) as exc:
-            problems.append(f"{path.relative_to(folder.parent)} ({exc.__class__.__name__})")
+            shown = path.relative_to(folder.parent) if path.is_relative_to(folder.parent) else path
+            problems.append(f"{shown} ({exc.__class__.__name__})")
     if problems:
         raise ConfigMissingError("Maple's model configuration is incomplete: " + ", ".join(problems))
 
@@ -114,6 +115,9 @@ def load_tokenizer(folder: Path, subfolder: str = "tokenizer") -> Any:
     from transformers import CLIPTokenizer
 
     settings = read_json(folder / subfolder / "tokenizer_config.json")
+    special = folder / subfolder / "special_tokens_map.json"
+    if special.is_file():  # as in transformers, the special tokens map wins (SD2's pad is "!")
+        settings.update(read_json(special))
     vocab, pairs = _bpe()
     merges: Any = list(pairs)
     return CLIPTokenizer(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from installer.store_probe import EXTENSIONS, PROBE_VERSION, probe, walk
 log = logging.getLogger(__name__)
 
 __all__ = ["HOME_LOCATION", "ModelEntry", "ModelFolder", "ModelStore", "State", "StoreProgress"]
+SAVE_EVERY_S = 10.0
 _KIND_ORDER = {kind: i for i, kind in enumerate(MODEL_DIRS)}
 StoreProgress = Callable[[int, int, str], None]  # (bytes done, bytes total, file name)
 
@@ -123,12 +125,16 @@ class ModelStore:
         todo = [e for e in self.entries if self._needs_hash(e)]
         total = sum(e.size for e in todo)
         done = 0
+        saved = time.monotonic()
         try:
             for entry in todo:
                 if cancel is not None and cancel.is_set():
                     break
                 self._hash(entry, progress, cancel, done, total)
                 done += entry.size
+                if time.monotonic() - saved > SAVE_EVERY_S:  # a crash loses minutes of hashing at most
+                    self.cache.save()
+                    saved = time.monotonic()
         except Cancelled:
             log.info("Hashing cancelled after %d of %d bytes", done, total)
         finally:

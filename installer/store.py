@@ -103,7 +103,7 @@ class ModelStore:
 
     def _prune(self, entries: dict[str, ModelEntry], folders: list[ModelFolder]) -> None:
         """Forget cached files that are gone from the folders just scanned."""
-        prefixes = tuple(str(f.path) + os.sep for f in folders)
+        prefixes = tuple(str(f.path) + os.sep for f in folders if f.path.is_dir())  # an unplugged drive keeps its hashes
         for key in self.cache.paths():
             if key not in entries and key.startswith(prefixes):
                 self.cache.forget(key)

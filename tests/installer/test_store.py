@@ -318,3 +318,15 @@ def test_records_from_an_older_header_reader_are_read_again_keeping_hashes(home:
     hashed = counting(monkeypatch, "sha256_file_split")
     [entry] = ModelStore(home).hash_missing()
     assert (entry.kind, entry.arch, entry.sha256) == ("lora", "sd1", old.sha256) and hashed == []
+
+
+def test_an_unplugged_shared_folder_keeps_its_hashes(home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    drive = tmp_path / "usb"
+    write_st(drive / "models" / "Lora" / "ink.safetensors", LORA)
+    ModelStore(home, [str(drive)]).hash_missing()
+    drive.rename(tmp_path / "usb-away")
+    assert ModelStore(home, [str(drive)]).scan() == []
+    (tmp_path / "usb-away").rename(drive)
+    hashed = counting(monkeypatch, "sha256_file_split")
+    [entry] = ModelStore(home, [str(drive)]).hash_missing()
+    assert entry.lora_hash and hashed == []

@@ -11,6 +11,8 @@ Without a mask the img2img pipeline denoises them at ``denoising_strength``. Wit
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image
@@ -33,11 +35,11 @@ if TYPE_CHECKING:
 
 def run_img2img(batch: Batch) -> list[Any]:
     p = batch.params
-    originals = _sources(batch)
-    masks = prepare_mask(p.mask, p) if p.mask is not None else None
+    plan = _plan(batch)
+    originals, masks = plan.sources, plan.masks
     hook = StepHook(batch.control, batch.index, max(1, _actual_steps(p)))
     if batch.pipes.inpainting_unet:
-        return _inpaint_model(batch, originals, masks, hook)
+        return plan.finish(_inpaint_model(batch, originals, masks, hook))
     pipe = batch.pipes.with_sampler(batch.pipes.img2img(), p.sampler_name, p.scheduler)
     starts = originals
     if masks is not None and p.inpainting_fill == 0:
@@ -55,7 +57,30 @@ def run_img2img(batch: Batch) -> list[Any]:
         latents = pipe(image=init, strength=_strength(p.denoising_strength), **kwargs).images
     if blend is not None:
         latents = blend.final(latents)
-    return _finish(decode(pipe, latents), originals, masks)
+    return plan.finish(decode(pipe, latents))
+
+
+@dataclass
+class _Plan:
+    sources: list[Image.Image]
+    masks: MaskSet | None
+    finish: Callable[[list[Image.Image]], list[Image.Image]]
+
+
+def _plan(batch: Batch) -> _Plan:
+    """Start images at the job's size, the mask, and how results are finished (overlay, paste)."""
+    p = batch.params
+    if p.mask is not None and p.inpaint_full_res:
+        from engine import only_masked
+
+        cropped = only_masked.plan(_chosen(batch), p.mask, p)
+        if cropped is not None:
+            return _Plan(cropped.sources, cropped.masks, cropped.finish)
+    sources = _sources(batch)
+    masks = prepare_mask(p.mask, p) if p.mask is not None else None
+    if masks is None:
+        return _Plan(sources, None, lambda images: images)
+    return _Plan(sources, masks, lambda images: _finish(images, sources, masks))
 
 
 def _actual_steps(p: GenParams) -> int:
@@ -83,7 +108,7 @@ def _sources(batch: Batch) -> list[Image.Image]:
 
 
 def _init_latents(batch: Batch, pipe: Any, images: list[Image.Image], generators: list[Any]) -> Any:
-    if batch.params.resize_mode != 3:
+    if batch.params.resize_mode != 3 or (batch.params.mask is not None and batch.params.inpaint_full_res):
         return encode(pipe, to_pixels(images), generators)
     import torch
     import torch.nn.functional as F
@@ -157,7 +182,7 @@ def _inpaint_model(batch: Batch, sources: list[Image.Image], masks: MaskSet | No
         if masks is not None and p.inpainting_fill == 0 else sources
     mask = masks.blurred if masks is not None else full_mask(p.width, p.height)
     latents = repaint(batch, images, mask, _strength(p.denoising_strength), p.steps, hook)
-    return _finish(decode(batch.pipes.inpaint(), latents), sources, masks)
+    return decode(batch.pipes.inpaint(), latents)
 
 
 def _finish(images: list[Any], sources: list[Image.Image], masks: MaskSet | None) -> list[Any]:

@@ -44,6 +44,7 @@ def fields(params: GenParams, model: LoadedModel, seed: int) -> dict[str, Any]:
     """The ``key: value`` pairs, in A1111's order; ``None`` values are left out."""
     hires = params.mode == "txt2img" and params.enable_hr
     denoise = params.mode == "img2img" or hires
+    inpaint = params.mode == "img2img" and params.mask is not None
     vae = model.vae_name not in ("Automatic", "None", "", None)
     return {
         "Steps": params.steps,
@@ -59,18 +60,23 @@ def fields(params: GenParams, model: LoadedModel, seed: int) -> dict[str, Any]:
         "Denoising strength": number(params.denoising_strength) if denoise else None,
         "Clip skip": params.clip_skip if params.clip_skip > 1 else None,
         "RNG": "CPU",
-        "Mask blur": params.mask_blur if params.mode == "img2img" and params.mask is not None else None,
+        "Mask blur": params.mask_blur if inpaint else None,
+        "Inpaint area": "Only masked" if inpaint and params.inpaint_full_res else None,
+        "Masked area padding": params.extra.get("inpaint_full_res_padding", 32)
+        if inpaint and params.inpaint_full_res else None,
         "Hires upscale": number(params.hr_scale) if hires else None,
         "Hires steps": params.hr_second_pass_steps if hires and params.hr_second_pass_steps else None,
         "Hires upscaler": params.hr_upscaler if hires else None,
-        "Lora hashes": lora_hashes(params),
+        "Lora hashes": lora_hashes(params, model),
         "Version": version(),
     }
 
 
-def lora_hashes(params: GenParams) -> str | None:
-    pairs = [f"{ref.name}: {ref.short_hash}" for ref in params.loras if ref.short_hash]
-    return ", ".join(pairs) or None
+def lora_hashes(params: GenParams, model: LoadedModel) -> str | None:
+    """``name: hash`` of each LoRA (the request's hash, else the one the loader computed)."""
+    known = getattr(model, "lora_hashes", None) or {}
+    hashes = [(ref.name, ref.short_hash or known.get(ref.name, "")) for ref in params.loras]
+    return ", ".join(f"{name}: {short}" for name, short in hashes if short) or None
 
 
 def prompt_with_loras(params: GenParams) -> str:

@@ -99,3 +99,28 @@ def test_mask_blur_softens_the_edge() -> None:
     soft = arr(img2img(mask=left_mask(), mask_blur=4).images[0])
     assert not np.array_equal(hard[:, 16:20], soft[:, 16:20])
     assert np.array_equal(hard[:, 28:], soft[:, 28:])
+
+
+def test_only_masked_repaints_a_crop_and_keeps_the_original_size() -> None:
+    original = Image.new("RGB", (96, 64), (40, 160, 40))
+    mask = Image.new("L", (96, 64), 0)
+    mask.paste(255, (70, 40, 86, 56))
+    result = img2img(init_images=(original,), mask=mask, inpaint_full_res=True, denoising_strength=1.0,
+                     width=32, height=32, extra={"inpaint_full_res_padding": 8})
+    out, before = arr(result.images[0]), arr(original)
+    assert result.images[0].size == (96, 64)
+    outside = np.ones((64, 96), bool)
+    outside[40:56, 70:86] = False
+    assert np.array_equal(out[outside], before[outside])
+    assert np.abs(out[40:56, 70:86] - before[40:56, 70:86]).mean() > 10
+    assert "Inpaint area: Only masked, Masked area padding: 8" in result.infotexts[0]
+
+
+def test_only_masked_crop_box_follows_the_aspect_ratio() -> None:
+    from engine.only_masked import mask_box, widen
+
+    mask = Image.new("L", (100, 100), 0)
+    mask.paste(255, (10, 40, 20, 60))
+    box = mask_box(mask, 5)
+    assert box == (5, 35, 25, 65)
+    assert widen(box, 64, 32, 100, 100) == (0, 35, 60, 65)  # 20x30 -> 60x30, shifted inside

@@ -148,7 +148,8 @@ class ModelStore:
         if record.broken:
             return self._replace(entry, record)
         report = (lambda d, _t: progress(offset + d, total, entry.name)) if progress else None
-        split = record.data_offset if record.data_offset is not None else st.st_size
+        lora = record.kind == "lora" and record.data_offset is not None
+        split = record.data_offset if lora and record.data_offset is not None else st.st_size  # one hash unless LoRA
         whole, tail = sha256_file_split(entry.path, split, report, cancel)
         after = entry.path.stat()
         if (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns):

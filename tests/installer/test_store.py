@@ -330,3 +330,18 @@ def test_an_unplugged_shared_folder_keeps_its_hashes(home: Home, tmp_path: Path,
     hashed = counting(monkeypatch, "sha256_file_split")
     [entry] = ModelStore(home, [str(drive)]).hash_missing()
     assert entry.lora_hash and hashed == []
+
+
+def test_only_loras_pay_for_the_second_hash(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = fill_home(home)
+    splits: dict[str, int] = {}
+    real = store_mod.sha256_file_split
+
+    def spy(path: Path, split: int, *args, **kwargs):
+        splits[path.name] = split
+        return real(path, split, *args, **kwargs)
+
+    monkeypatch.setattr(store_mod, "sha256_file_split", spy)
+    ModelStore(home).hash_missing()
+    assert splits["sd1.safetensors"] == files["sd1"].stat().st_size  # nothing after the end: one hash
+    assert splits["detail.safetensors"] < files["lora"].stat().st_size

@@ -44,22 +44,26 @@ class ModelManager:
         with timer.phase("import torch"):
             import torch  # noqa: F401
         with timer.phase("import diffusers"):
-            import diffusers  # noqa: F401
+            import diffusers
+
+            diffusers.utils.logging.disable_progress_bar()
         self.choice = device.resolve(self.config.device, self.config.precision, self.config.vram_mode)
         log.info("Device: %s, precision %s, VRAM mode %s", self.choice.name, self.choice.precision, self.choice.vram_mode)
         with timer.phase("list models"):
-            self._ensure_some_checkpoint()
+            self.registry.refresh()
+        self._ensure_some_checkpoint(timer)
         with timer.phase("load model"):
             self._load_initial()
 
-    def _ensure_some_checkpoint(self) -> None:
+    def _ensure_some_checkpoint(self, timer: StartupTimer) -> None:
         from engine.models.demo import ensure_demo_model, home_has_checkpoint
 
-        self.registry.refresh()
-        if not home_has_checkpoint(self.config.home) and not self.registry.checkpoints():
+        if home_has_checkpoint(self.config.home) or self.registry.checkpoints():
+            return
+        with timer.phase("write demo model"):
             ensure_demo_model(self.config.home)
-            log.info("No checkpoint found: starting with Maple's demo model, which draws noise.")
             self.registry.refresh()
+        log.info("No checkpoint found: starting with Maple's demo model, which draws noise.")
 
     def _load_initial(self) -> None:
         wanted = self.config.model

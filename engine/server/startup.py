@@ -110,9 +110,9 @@ def run(config: EngineConfig, timer: StartupTimer) -> int:
     if config.parent_pid:
         lifecycle.watch_parent(config.parent_pid, stop)
     lifecycle.watch_stdin(stop)
+    service = _start_service(config, timer, stop)
     with timer.phase("start server"):
-        service, server = _start_server(config, timer, sock, stop)
-    service.start()
+        server = _start_server(service, sock)
     while not stop.wait(0.5):
         if not server.thread.is_alive():
             log.error("The HTTP server stopped unexpectedly.")
@@ -120,19 +120,24 @@ def run(config: EngineConfig, timer: StartupTimer) -> int:
     return _stop(service, server, 0)
 
 
-def _start_server(
-    config: EngineConfig, timer: StartupTimer, sock: socket.socket, stop: threading.Event
-) -> tuple[EngineService, ServerThread]:
-    from engine.server.app import ServerThread, create_app
+def _start_service(config: EngineConfig, timer: StartupTimer, stop: threading.Event) -> EngineService:
+    """The worker starts first: it imports torch and loads the model while the HTTP side starts."""
     from engine.server.backend import Backend
     from engine.server.service import EngineService
 
     service = EngineService(config, Backend(config), timer)
     service.on_ready = lambda: log.info("%s", timer.line())
     service.shutdown_requested = stop
+    service.start()
+    return service
+
+
+def _start_server(service: EngineService, sock: socket.socket) -> ServerThread:
+    from engine.server.app import ServerThread, create_app
+
     server = ServerThread(create_app(service), sock)
     server.start()
-    return service, server
+    return server
 
 
 def _stop(service: EngineService, server: ServerThread, code: int) -> int:
@@ -145,7 +150,18 @@ def _stop(service: EngineService, server: ServerThread, code: int) -> int:
     return code
 
 
+QUIET_ENV = {
+    "HF_HUB_OFFLINE": "1",  # nothing is ever downloaded at run time
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "DIFFUSERS_VERBOSITY": "error",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
+    for key, value in QUIET_ENV.items():
+        os.environ.setdefault(key, value)
     timer = StartupTimer(process_start_time())
     try:
         config = parse(argv)

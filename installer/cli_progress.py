@@ -6,6 +6,7 @@ written, so logs stay readable.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from typing import TextIO
@@ -72,6 +73,7 @@ class ProgressBar:
         return f"{self.label} [{bar}] {amount}  {speed}  ETA {human_time(self.eta)}"
 
     def _draw(self, line: str) -> None:
+        line = line[: shutil.get_terminal_size((100, 20)).columns - 1]  # a wrapped line cannot be redrawn
         pad = " " * max(0, len(self._line) - len(line))
         self.stream.write("\r" + line + pad)
         self.stream.flush()

@@ -239,3 +239,24 @@ def test_ctrl_c_pauses_a_pull_and_the_same_command_resumes(home: Home, tmp_path:
         assert again.returncode == 0, again.stderr
         assert landed.read_bytes() == model.read_bytes() and not part.exists()
         assert any("Range" in h for h in server.requests_for("/big.safetensors")[-8:])
+
+
+def test_progress_bars_redraw_on_a_terminal_and_stay_quiet_in_a_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from installer.cli_progress import ProgressBar
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setenv("COLUMNS", "60")
+    term, log = Terminal(), io.StringIO()
+    for stream in (term, log):
+        bar = ProgressBar("sd_xl_base_1.0.safetensors", stream=stream, rate=1e9)
+        for done in range(0, 6_938_078_334, 700_000_000):
+            bar.update(done, 6_938_078_334, speed=50e6)
+        bar.close()
+    frames = term.getvalue().split("\r")[1:]
+    assert len(frames) >= 10 and all(len(f.rstrip("\n")) <= 59 for f in frames)
+    assert log.getvalue().count("\n") == 1 and "\r" not in log.getvalue() and "6.9 GB" in log.getvalue()

@@ -122,7 +122,7 @@ class ModelStore:
         """Hash every listed file that has no cached hash; stops early (keeping what is done) on cancel."""
         if not self._entries:
             self.scan()
-        todo = [e for e in self.entries if self._needs_hash(e)]
+        todo = sorted((e for e in self.entries if self._needs_hash(e)), key=lambda e: e.size)  # many done soon
         total = sum(e.size for e in todo)
         done = 0
         saved = time.monotonic()

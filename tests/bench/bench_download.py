@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import logging
 import os
 import resource
 import shutil
@@ -73,6 +74,7 @@ def timed(run: Callable[[Path], None], out_dir: Path, size: int, runs: int, name
     for _ in range(runs):
         shutil.rmtree(out_dir, ignore_errors=True)
         out_dir.mkdir(parents=True)
+        os.sync()  # earlier runs' writeback must not land on this one
         cpu, began = _cpu(), time.perf_counter()
         run(out_dir)
         speeds.append(size / (time.perf_counter() - began) / 1e6)
@@ -115,9 +117,10 @@ def bench_plain(work: Path, size: int, runs: int) -> None:
     server = Server(src, None)
     try:
         sides: dict[str, list[float]] = {"curl -o (no hash)": [], "Maple default (8 conn, sha256)": [], "Maple 1 connection (sha256)": []}
-        for _ in range(runs):  # interleaved, so load on this machine hits every side alike
-            for name, run in (("curl -o (no hash)", curl(server.url)), ("Maple default (8 conn, sha256)", maple(server.url, size, sha, 8)),
-                              ("Maple 1 connection (sha256)", maple(server.url, size, sha, 1))):
+        order = [("curl -o (no hash)", curl(server.url)), ("Maple default (8 conn, sha256)", maple(server.url, size, sha, 8)),
+                 ("Maple 1 connection (sha256)", maple(server.url, size, sha, 1))]
+        for r in range(runs):  # interleaved and rotated, so load on this machine hits every side alike
+            for name, run in order[r % 3 :] + order[: r % 3]:
                 sides[name] += timed(run, work / "out", size, 1, name)
     finally:
         server.close()
@@ -134,9 +137,10 @@ def bench_capped(work: Path, size: int, rate: float, runs: int) -> None:
     server = Server(src, rate)
     try:
         sides: dict[str, list[float]] = {"aria2c -x8 -s8": [], "Maple default (8 conn, sha256)": []}
-        for _ in range(runs):
-            sides["aria2c -x8 -s8"] += timed(aria2c(server.url), work / "out", size, 1, "aria2c -x8 -s8")
-            sides["Maple default (8 conn, sha256)"] += timed(maple(server.url, size, sha, 8), work / "out", size, 1, "Maple default (8 conn, sha256)")
+        order = [("aria2c -x8 -s8", aria2c(server.url)), ("Maple default (8 conn, sha256)", maple(server.url, size, sha, 8))]
+        for r in range(runs):
+            for name, run in order[r % 2 :] + order[: r % 2]:
+                sides[name] += timed(run, work / "out", size, 1, name)
         sides["Maple single stream (sha256)"] = timed(maple(server.url, size, sha, 1), work / "out", size, 1, "Maple single stream (sha256)")
     finally:
         server.close()
@@ -153,6 +157,8 @@ def main() -> None:
     parser.add_argument("--only", choices=["1", "2"])
     parser.add_argument("--dir", type=Path, default=None, help="work folder (default: a temporary one)")
     args = parser.parse_args()
+    logging.basicConfig(format="    (%(message)s)", stream=sys.stdout)
+    logging.getLogger("installer.downloads.fetch").setLevel(logging.INFO)  # says when Maple opens more connections
     print(f"cpus: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory(dir=args.dir, prefix="maple-bench-") as tmp:
         work = Path(tmp)

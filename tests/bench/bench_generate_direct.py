@@ -1,0 +1,71 @@
+"""generate() against a direct diffusers pipeline call on the same tiny model, alternating.
+
+Run: .venv/bin/python tests/bench/bench_generate_direct.py
+Both sides make the same 64x64 image in 10 Euler steps (CFG 7, CPU noise from one seed); the
+engine side also parses the prompt, builds A1111-weighted embeddings, reports every step to a
+JobControl and writes the infotext. Prints the medians and the ratio (aim: at most 1.10x).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+
+class NullControl:
+    def on_step(self, image_index, step, total_steps, latents) -> None:  # noqa: ANN001
+        pass
+
+    def should_interrupt(self) -> bool:
+        return False
+
+    def should_skip(self) -> bool:
+        return False
+
+    def clear_skip(self) -> None:
+        pass
+
+
+def main(rounds: int = 15) -> None:
+    import torch
+
+    from engine.generate import generate
+    from engine.jobs import GenParams
+    from engine.pipes import pipes_for
+    from engine.samplers import make_scheduler
+    from tests.engine.tinypipe import shared_model
+
+    model = shared_model()
+    pipe = model.pipe
+    params = GenParams(prompt="a photo of a cat", negative_prompt="blurry", seed=1, sampler_name="Euler",
+                       steps=10, cfg_scale=7.0, width=64, height=64)
+    scheduler = make_scheduler("Euler", "Automatic", pipes_for(model).base_config)
+
+    def direct() -> None:
+        pipe.scheduler = scheduler
+        pipe(prompt=params.prompt, negative_prompt=params.negative_prompt, width=64, height=64,
+             num_inference_steps=10, guidance_scale=7.0, generator=torch.Generator("cpu").manual_seed(1))
+
+    def engine() -> None:
+        generate(model, params, NullControl())
+
+    direct(), engine()  # warm both
+    times: dict[str, list[float]] = {"direct": [], "engine": []}
+    for _ in range(rounds):
+        for name, fn in (("direct", direct), ("engine", engine)):
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    d, e = statistics.median(times["direct"]), statistics.median(times["engine"])
+    print(f"torch threads: {torch.get_num_threads()}, rounds: {rounds}")
+    print(f"direct diffusers call: {d * 1000:.1f} ms (median)")
+    print(f"engine generate():     {e * 1000:.1f} ms (median)")
+    print(f"ratio engine/direct:   {e / d:.3f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -15,12 +15,16 @@ import requests
 from installer.downloads.diskio import check_free_space
 from installer.downloads.errors import HashMismatchError, SourceFailedError
 from installer.downloads.hasher import FollowingHasher
-from installer.downloads.http import RETRYABLE, RetryPolicy, retry_after_of
+from installer.downloads.http import RETRYABLE, RetryableHTTP, RetryPolicy, retry_after_of
 from installer.downloads.probe import Reply
 from installer.downloads.progress import Meter
 from installer.downloads.state import PartState, part_path, save_state
 
 log = logging.getLogger(__name__)
+
+
+UNREACHABLE_ATTEMPTS = 2  # a source that never answered is left for the next one quickly
+SSL_HINT = "A proxy or security program may be intercepting the connection; check the proxy setting or choose another source."
 
 
 class Stopped(Exception):
@@ -67,6 +71,7 @@ class Transfer:
     sha256: str | None
     connections: int
     hasher: FollowingHasher | None = None
+    responded: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
     _saved_at: float = 0.0
 
@@ -83,6 +88,7 @@ class Transfer:
 
     def learn(self, reply: Reply) -> None:
         """Take size, hash and validators from a reply where the spec did not know them."""
+        self.responded = True
         if self.sha256 and reply.published_sha256 and reply.published_sha256 != self.sha256:
             raise HashMismatchError(f"{self.url} publishes sha256 {reply.published_sha256}, not the expected {self.sha256}")
         if self.sha256 is None and reply.published_sha256:
@@ -118,12 +124,16 @@ def retrying(t: Transfer, step: Callable[[], bool], progress_of: Callable[[], in
         try:
             if step():
                 return
+        except requests.exceptions.SSLError as exc:
+            raise SourceFailedError(f"{t.url}: secure connection failed ({exc})", SSL_HINT) from exc
         except RETRYABLE as exc:
             error = exc
+            t.responded = t.responded or isinstance(exc, RetryableHTTP)
         progressed = progress_of() > before
         attempt = 1 if progressed else attempt + 1
-        if attempt > t.policy.attempts:
-            raise SourceFailedError(f"{t.url} kept failing ({error or 'the connection ended early'}) after {t.policy.attempts} tries") from error
+        tries = t.policy.attempts if t.responded else min(t.policy.attempts, UNREACHABLE_ATTEMPTS)
+        if attempt >= tries:
+            raise SourceFailedError(f"{t.url} kept failing ({error or 'the connection ended early'}) after {tries} tries") from error
         delay = 0.0 if progressed and retry_after_of(error) is None else t.policy.delay(attempt, retry_after_of(error))
         log.info("%s: %s; retrying in %.1fs", t.target.name, error or "connection ended early", delay)
         t.meter.set(state="retrying")

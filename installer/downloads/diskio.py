@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 from typing import BinaryIO
 
-from installer.errors import DiskFullError
+from installer.errors import DiskFullError, DownloadError
 
 log = logging.getLogger(__name__)
 
@@ -44,4 +44,4 @@ def write_all(fh: BinaryIO, data: bytes | bytearray | memoryview, part: Path) ->
     except OSError as exc:
         if exc.errno in _FULL or getattr(exc, "winerror", None) in (39, 112):
             raise DiskFullError(f"The disk filled up while downloading; the partial file was kept at {part}") from exc
-        raise
+        raise DownloadError(f"Cannot write {part}: {exc.strerror or exc}", "Check the disk and the folder's permissions, then resume.") from exc

@@ -33,7 +33,7 @@ class RetryPolicy:
     attempts: int = 6
     base_delay: float = 1.0
     max_delay: float = 60.0
-    connect_timeout: float = 15.0
+    connect_timeout: float = 10.0
     read_timeout: float = 30.0
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:

@@ -70,6 +70,7 @@ def _piece_step(t: Transfer, p: Pieces, i: int, fh: object, session: object) -> 
         return True
     with open_request(session, t.url, t.settings, t.policy, start, end, t.validator()) as resp:  # type: ignore[arg-type]
         reply = describe(resp)
+        t.responded = True
         if reply.status != 206:
             raise RangesIgnored() if reply.status == 200 else SourceFailedError(f"{t.url} refused the range from byte {start}")
         if reply.start != start:

@@ -51,6 +51,8 @@ def _resume_state(target: Path, spec: DownloadSpec, name: str, url: str) -> Part
     old = load_state(target)
     same_file = old is not None and (old.url == url or (spec.sha256 is not None and old.sha256 == spec.sha256))
     if old is not None and same_file and (spec.sha256 is None or old.sha256 in (None, spec.sha256)):
+        if old.url != url:  # another server's validator means nothing here; the sha256 guards the bytes
+            old.etag = old.last_modified = None
         old.url, old.source = url, name
         return old
     if part_path(target).exists():
@@ -142,7 +144,10 @@ def fetch_file(
 ) -> DownloadOutcome:
     """Like ``download`` but returns the sha256 and size too (to record a hash that was unknown)."""
     target = safe_target(spec.dest_dir, spec.filename)
-    spec.dest_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        spec.dest_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DownloadError(f"Cannot create the folder {spec.dest_dir}: {exc.strerror or exc}", "Choose a data home you can write to.") from exc
     if (done := _existing(spec, target)) is not None:
         return done
     meter = Meter(progress)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from installer.downloads import DownloadSpec, SourceFailedError, download, fetch_file
+from installer.downloads import DownloadSpec, RetryPolicy, SourceFailedError, download, fetch_file
 from installer.downloads import http as dl_http
 from installer.settings import Settings
 from tests.installer.dl_helpers import (
@@ -74,7 +74,7 @@ def test_server_errors_are_retried_honouring_retry_after(server: FaultServer, tm
 def test_server_that_keeps_failing_gives_up_clearly(server: FaultServer, tmp_path: Path) -> None:
     data = payload(10_000)
     url = server.add("/m", data, Faults(statuses=[503] * 20))
-    with pytest.raises(SourceFailedError, match="kept failing") as err:
+    with pytest.raises(SourceFailedError, match="after 4 tries") as err:
         download(spec_for(url, tmp_path, data), policy=FAST, connections=1)
     assert err.value.hint
     assert not (tmp_path / "model.safetensors").exists()
@@ -181,3 +181,17 @@ def test_hasher_mixes_blocks_in_memory_and_reads_from_disk(tmp_path: Path) -> No
     aborted.abort()
     aborted.feed(0, memoryview(data), lambda: released.append(-1))
     assert released[-1] == -1  # a stopped hasher hands buffers straight back
+
+
+def test_an_unreachable_source_is_left_quickly(server: FaultServer, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on: connection refused
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/m.safetensors"
+    data = payload(20_000)
+    good = server.add("/m", data)
+    slow = RetryPolicy(attempts=6, base_delay=1.0, max_delay=60, connect_timeout=2, read_timeout=2)
+    began = time.monotonic()
+    assert download(spec_for([dead, good], tmp_path, data), policy=slow).read_bytes() == data
+    assert time.monotonic() - began < 3.0  # one retry, not six with growing back-off

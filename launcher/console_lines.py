@@ -7,6 +7,7 @@ from enum import Enum
 
 URL_RE = re.compile(r"Running on local URL:\s+(?P<url>https?://\S+)")
 STARTUP_RE = re.compile(r"^Startup time:\s*(?P<seconds>[\d.]+)s")
+STARTUP_FAILED_RE = re.compile(r"start-?up failed", re.IGNORECASE)
 
 
 class Level(str, Enum):
@@ -33,6 +34,11 @@ def startup_seconds(line: str) -> float | None:
 
 
 _ERROR_HINTS = ("error", "traceback", "exception", "fatal", "critical", 'file "')
+
+
+def startup_failed(line: str) -> bool:
+    """The engine says it cannot serve (it keeps running so its page can explain; Maple stops it)."""
+    return bool(STARTUP_FAILED_RE.search(line))
 
 
 def level_of(line: str) -> Level:

@@ -80,6 +80,12 @@ RULES: tuple[_Rule, ...] = (
         "Verify it on the Models page, remove it and download it again.",
     ),
     _rule(
+        "no-model",
+        r"No checkpoint could be loaded",
+        "No model could be loaded",
+        "Verify the checkpoints on the Models page and remove the broken ones; with no checkpoint at all Maple starts with its demo model.",
+    ),
+    _rule(
         "no-gpu",
         r"Torch is not able to use GPU|Torch not compiled with CUDA|no CUDA GPUs are available|Found no NVIDIA driver",
         "torch cannot use the GPU",

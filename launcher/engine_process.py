@@ -43,6 +43,7 @@ class CrashInfo:
     last_lines: list[str]
     diagnoses: list[Diagnosis] = field(default_factory=list)
     restarting: bool = False
+    startup_failed: bool = False  # the engine said its start-up failed; Maple stopped it
 
 
 class EngineProcess(QObject):
@@ -68,6 +69,7 @@ class EngineProcess(QObject):
         self._settings = Settings()
         self._check_args: list[str] = []
         self._closing = False  # set at quit: nothing starts any more
+        self._start_failed = False
         self._kill_timer = QTimer(self, singleShot=True, interval=STOP_GRACE_MS)
         self._kill_timer.timeout.connect(self._kill_now)
 
@@ -161,6 +163,10 @@ class EngineProcess(QObject):
         self.lines.emit(batch)
 
     def _watch(self, line: str) -> None:
+        if console_lines.startup_failed(line):
+            self._start_failed = True
+            self.stop()
+            return
         url = console_lines.url_in(line)
         if url:
             self.url = url
@@ -220,6 +226,10 @@ class EngineProcess(QObject):
             # the engine may have left children behind (e.g. a compile worker)
             self._proc.deleteLater()
             self._proc = None
+        if self._start_failed:
+            self._start_failed = False
+            self._crash(exit_code, startup_failed=True)
+            return
         if self.state is EngineState.STOPPING:
             self._set_state(EngineState.STOPPED)
             return
@@ -231,10 +241,11 @@ class EngineProcess(QObject):
             self._proc = None
             self._crash(-1)
 
-    def _crash(self, exit_code: int) -> None:
+    def _crash(self, exit_code: int, startup_failed: bool = False) -> None:
         last = list(self.tail)[-40:]
-        restarting = self._settings.restart_on_crash and self.restarts < MAX_RESTARTS and exit_code != -1
-        info = CrashInfo(exit_code, last, diagnose(self.tail), restarting)
+        restarting = (self._settings.restart_on_crash and self.restarts < MAX_RESTARTS
+                      and exit_code != -1 and not startup_failed)  # a failed start would fail again
+        info = CrashInfo(exit_code, last, diagnose(self.tail), restarting, startup_failed)
         self._set_state(EngineState.CRASHED)
         self.crashed.emit(info)
         if restarting:

@@ -96,7 +96,8 @@ def run_engine(term: Terminal, home: Home, settings: Settings, port: int, check_
     term.say("Starting the engine: {command}", command=" ".join(engine_command.redact(cmd)))
     proc = _popen(cmd)
     tail: deque[str] = deque(maxlen=200)
-    reader = threading.Thread(target=_stream, args=(proc, term, tail, port), daemon=True)
+    failed = threading.Event()
+    reader = threading.Thread(target=_stream, args=(proc, term, tail, port, failed), daemon=True)
     reader.start()
     try:
         code = proc.wait()
@@ -107,12 +108,17 @@ def run_engine(term: Terminal, home: Home, settings: Settings, port: int, check_
         term.say("The engine stopped.")
         return 0
     reader.join(timeout=2)
+    if failed.is_set():
+        term.say("The engine could not start.")
+        report_crash(term, None, list(tail))
+        return 1
     if code != 0:
         report_crash(term, code, list(tail))
     return code
 
 
-def _stream(proc: subprocess.Popen[str], term: Terminal, tail: deque[str], port: int) -> None:
+def _stream(proc: subprocess.Popen[str], term: Terminal, tail: deque[str], port: int,
+            failed: threading.Event) -> None:
     assert proc.stdout is not None
     url = engine_command.local_url(port)
     for raw in proc.stdout:
@@ -120,6 +126,9 @@ def _stream(proc: subprocess.Popen[str], term: Terminal, tail: deque[str], port:
         tail.append(line)
         term.raw(line)
         url = console_lines.url_in(line) or url
+        if console_lines.startup_failed(line) and not failed.is_set():
+            failed.set()  # the engine keeps running to explain on its page; here nobody reads it
+            threading.Thread(target=stop, args=(proc, port), daemon=True).start()
         if console_lines.startup_seconds(line) is not None:
             term.say("Maple is running at {url}. Press Ctrl-C to stop it.", url=url)
 
@@ -138,8 +147,9 @@ def stop(proc: subprocess.Popen[str], port: int, grace: float = 6.0) -> int:
     return code
 
 
-def report_crash(term: Terminal, code: int, lines: list[str]) -> None:
-    term.say("The engine stopped with exit code {code}.", code=code)
+def report_crash(term: Terminal, code: int | None, lines: list[str]) -> None:
+    if code is not None:
+        term.say("The engine stopped with exit code {code}.", code=code)
     for found in diagnose(lines):
         term.raw(f"  ! {term.t(found.title)}: {found.line}")
         term.raw(f"    -> {term.t(found.advice)}")

@@ -117,7 +117,10 @@ class HomePage(Page):
         self.open_page.setEnabled(live)
 
     def _crashed(self, info: CrashInfo) -> None:
-        self.crash_title.setText(tr("The engine stopped unexpectedly (exit code {code}).").replace("{code}", str(info.exit_code)))
+        if info.startup_failed:
+            self.crash_title.setText(tr("The engine could not start."))
+        else:
+            self.crash_title.setText(tr("The engine stopped unexpectedly (exit code {code}).").replace("{code}", str(info.exit_code)))
         advice = [f"<b>{tr(d.title)}</b> {d.detail} — {tr(d.advice)}" for d in info.diagnoses]
         if info.restarting:
             advice.append(tr("Restarting it, as the settings ask..."))

@@ -4,6 +4,7 @@ FAKE_ENGINE_MODE picks the script:
   ok        bind, print the start-up lines, serve /maple/v1/ready and /maple/v1/shutdown
   crash     print a CUDA out-of-memory traceback and exit with code 3
   stubborn  like ok, but ignores shutdown and starts a child that ignores SIGTERM (tree kill)
+  startfail binds and serves, then says its start-up failed (and keeps running, as the engine does)
   flood     like ok, then prints FAKE_ENGINE_RATE lines per second (default 10000)
 FAKE_ENGINE_DELAY: seconds between binding and "Startup time" (default 0.2).
 """
@@ -86,6 +87,12 @@ def main() -> int:
     server = serve(args.port, ready, stop, obey=mode != "stubborn")
     print(f"Running on local URL:  http://127.0.0.1:{args.port}", flush=True)
     time.sleep(float(os.environ.get("FAKE_ENGINE_DELAY", "0.2")))
+    if mode == "startfail":
+        print("ERROR: Could not load broken.safetensors: incomplete metadata", flush=True)
+        print("ERROR: start-up failed: No checkpoint could be loaded (Check the files with maple-models verify.)", flush=True)
+        stop.wait()
+        server.shutdown()
+        return 0
     ready.set()
     print("Startup time: 0.4s (import torch: 0.1s, load model: 0.1s)", flush=True)
     if args.parent_pid:

@@ -58,6 +58,21 @@ def test_crash_shows_exit_code_lines_and_diagnosis(qtbot, make_window, monkeypat
     assert window.ctx.engine.state is EngineState.CRASHED
 
 
+def test_failed_start_up_is_shown_and_the_engine_stopped(qtbot, make_window, monkeypatch) -> None:
+    monkeypatch.setenv("FAKE_ENGINE_MODE", "startfail")
+    window = make_window(show=True, restart_on_crash=True)
+    home = window.pages["home"]
+    with qtbot.waitSignal(window.ctx.engine.crashed, timeout=15000) as crash:
+        window.ctx.start_engine()
+    info = crash.args[0]
+    assert info.startup_failed and not info.restarting
+    assert {d.code for d in info.diagnoses} == {"broken-model", "no-model"}
+    assert window.ctx.engine.state is EngineState.CRASHED
+    assert window.ctx.engine.pids() == []  # Maple stopped the engine that could not serve
+    assert home.crash_title.text() == "The engine could not start."
+    assert "No model could be loaded" in home.crash_diagnosis.text()
+
+
 def test_restart_after_crash_when_asked(qtbot, make_window, monkeypatch) -> None:
     monkeypatch.setenv("FAKE_ENGINE_MODE", "crash")
     window = make_window(restart_on_crash=True)

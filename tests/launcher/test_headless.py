@@ -83,3 +83,11 @@ def test_headless_crash_prints_diagnosis_in_chinese(tmp_path: Path, port: int) -
     assert "正在检测这台电脑" in out
     assert "引擎已退出，退出码 3。" in out
     assert "显存不足" in out
+
+
+def test_headless_failed_start_up_stops_the_engine_and_says_why(tmp_path: Path, port: int) -> None:
+    proc = _start(tmp_path / "home", port, mode="startfail")
+    out, _ = proc.communicate(timeout=40)
+    assert proc.returncode == 1
+    assert "The engine could not start." in out
+    assert "No model could be loaded" in out

@@ -42,7 +42,10 @@ async function errorFrom(response) {
   } catch {
     body = null;
   }
-  let { text, field } = describeDetail(body && (body.detail ?? body.error ?? body.errors));
+  let { text, field } = describeDetail(body && (body.detail ?? body.errors ?? body.error));
+  const listed = body && Array.isArray(body.errors) ? describeDetail(body.errors) : {};
+  if (listed.field) ({ text, field } = listed);
+  if (body && typeof body.hint === "string" && body.hint && !field) text = `${text} ${body.hint}`;
   if (!text || (status >= 500 && (looksLikeTrace(text) || text.length > 400))) {
     text = status >= 500 ? t("error.internal", { status }) : t("error.http", { status });
   }

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import struct
+from pathlib import Path
 
 from tests.web.conftest import LORA_NAME
 from tests.web.helpers import generate_and_wait, set_small
@@ -12,6 +15,17 @@ def _demo_file(engine):
     files = sorted(engine.checkpoints.glob("*.safetensors"))
     assert files, "the engine wrote no demo model"
     return files[0]
+
+
+def write_unmarked_copy(demo: Path, target: Path) -> None:
+    """The demo's tensors without its demo marker: it reads as an SD1 checkpoint with the wrong shapes."""
+    data = demo.read_bytes()
+    size = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8:8 + size])
+    header.pop("__metadata__", None)
+    raw = json.dumps(header).encode()
+    raw += b" " * (-len(raw) % 8)
+    target.write_bytes(struct.pack("<Q", len(raw)) + raw + data[8 + size:])
 
 
 def test_switching_checkpoints_loads_the_other_model(page, engine):
@@ -36,13 +50,13 @@ def test_switching_checkpoints_loads_the_other_model(page, engine):
 
 def test_a_broken_checkpoint_shows_a_readable_error_and_keeps_the_model(page, engine):
     broken = engine.checkpoints / "broken_download.safetensors"
-    broken.write_bytes(b"<html>not a model</html>" * 10)
+    write_unmarked_copy(_demo_file(engine), broken)
     try:
         page.click("#refresh-models")
         page.wait_for_selector("#checkpoint option[value^='broken_download']", state="attached")
         before = page.input_value("#checkpoint")
         page.select_option("#checkpoint", page.get_attribute("#checkpoint option[value^='broken_download']", "value"))
-        page.wait_for_selector("#model-status.error")
+        page.wait_for_selector("#model-status.error", timeout=120_000)
         message = page.text_content("#model-status")
         assert message.startswith("Could not load:") and len(message) > len("Could not load: ")
         assert "Traceback" not in message and 'File "' not in message

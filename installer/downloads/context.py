@@ -72,6 +72,7 @@ class Transfer:
     connections: int
     hasher: FollowingHasher | None = None
     responded: bool = False
+    direct_url: str | None = None  # where the URL redirected to: pieces go there (one redirect, not one per piece)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _saved_at: float = 0.0
 
@@ -102,6 +103,11 @@ class Transfer:
             self.state.size = self.size
             self.meter.set(total=self.size)
         self.state.etag, self.state.last_modified = reply.etag, reply.last_modified
+
+    def note_redirect(self, resp: requests.Response) -> None:
+        self.responded = True
+        if resp.history and resp.url != self.url:
+            self.direct_url = resp.url
 
     def validator(self) -> str | None:
         return self.state.validator if self.state.url == self.url else None

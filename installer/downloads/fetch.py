@@ -97,6 +97,7 @@ def _step(t: Transfer, want_parallel: bool) -> bool:
     validator = t.validator() if offset else None
     with open_request(t.session, t.url, t.settings, t.policy, offset, validator=validator, ranged=want_parallel) as resp:
         reply = describe(resp)
+        t.note_redirect(resp)
         offset = _check_reply(t, resp, reply, offset)
         t.learn(reply)
         probe = _Probe(t, offset) if want_parallel and reply.status == 206 and (t.size or 0) >= PARALLEL_MIN else None

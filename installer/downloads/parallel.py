@@ -68,9 +68,18 @@ def _piece_step(t: Transfer, p: Pieces, i: int, fh: object, session: object) -> 
     end = i * p.ps + p.length(i) - 1
     if start > end:
         return True
-    with open_request(session, t.url, t.settings, t.policy, start, end, t.validator()) as resp:  # type: ignore[arg-type]
+    url = t.direct_url or t.url
+    try:
+        resp = open_request(session, url, t.settings, t.policy, start, end, t.validator())  # type: ignore[arg-type]
+    except SourceFailedError:
+        if url == t.url:
+            raise
+        log.info("%s: the redirect target expired; asking %s again", t.target.name, t.url)
+        t.direct_url = None
+        return False
+    with resp:
         reply = describe(resp)
-        t.responded = True
+        t.note_redirect(resp)
         if reply.status != 206:
             raise RangesIgnored() if reply.status == 200 else SourceFailedError(f"{t.url} refused the range from byte {start}")
         if reply.start != start:

@@ -37,6 +37,7 @@ class Faults:
     headers: dict[str, str] = field(default_factory=dict)
     ranges: bool = True  # False: no Accept-Ranges, Range ignored
     corrupt: bool = False  # flip one byte in the middle of every body sent
+    expire_after: int = -1  # after this many GETs, answer 403 (an expired signed URL)
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Resource:
     etag: str
     mtime: float = field(default_factory=time.time)
     redirect: str | None = None
+    later: list[str] = field(default_factory=list)  # next redirect targets, one per request
 
     @property
     def size(self) -> int:
@@ -95,7 +97,16 @@ class Handler(BaseHTTPRequestHandler):
             extra = {"Retry-After": res.faults.retry_after} if res.faults.retry_after else {}
             return self._plain(status, b"try later", extra)
         if res.redirect:
-            return self._plain(302, b"", {"Location": res.redirect, **res.faults.headers})
+            with self.server.lock:
+                location = res.redirect
+                if res.later:
+                    res.redirect = res.later.pop(0)
+            return self._plain(302, b"", {"Location": location, **res.faults.headers})
+        with self.server.lock:
+            expired = res.faults.expire_after == 0
+            res.faults.expire_after -= 1 if res.faults.expire_after > 0 and not head else 0
+        if expired:
+            return self._plain(403, b"Request has expired")
         self._send_file(res, head)
 
     def _plain(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
@@ -211,8 +222,9 @@ class FaultServer(ThreadingHTTPServer):
         self.resources[path] = Resource(data, faults or Faults(), etag)
         return self.url(path)
 
-    def add_redirect(self, path: str, to: str, headers: dict[str, str] | None = None) -> str:
-        self.resources[path] = Resource(b"", Faults(headers=headers or {}), '"r"', redirect=to)
+    def add_redirect(self, path: str, to: str | list[str], headers: dict[str, str] | None = None) -> str:
+        targets = [to] if isinstance(to, str) else list(to)
+        self.resources[path] = Resource(b"", Faults(headers=headers or {}), '"r"', redirect=targets[0], later=targets[1:])
         return self.url(path)
 
     def url(self, path: str) -> str:

@@ -195,3 +195,21 @@ def test_an_unreachable_source_is_left_quickly(server: FaultServer, tmp_path: Pa
     began = time.monotonic()
     assert download(spec_for([dead, good], tmp_path, data), policy=slow).read_bytes() == data
     assert time.monotonic() - began < 3.0  # one retry, not six with growing back-off
+
+
+def test_pieces_follow_the_redirect_once(server: FaultServer, tmp_path: Path, small_pieces: None) -> None:
+    data = payload(300_000)
+    cdn = server.add("/cdn/blob", data)
+    url = server.add_redirect("/org/repo/resolve/main/m.safetensors", cdn)
+    assert download(spec_for(url, tmp_path, data), policy=FAST, connections=4).read_bytes() == data
+    assert len(server.requests_for("/cdn/blob")) >= 10
+    assert len(server.requests_for("/resolve/main/m.safetensors")) <= 2
+
+
+def test_an_expired_redirect_target_is_asked_for_again(server: FaultServer, tmp_path: Path, small_pieces: None) -> None:
+    data = payload(300_000)
+    first = server.add("/cdn/signed-1", data, Faults(expire_after=4), etag='"same-object"')
+    second = server.add("/cdn/signed-2", data, etag='"same-object"')
+    url = server.add_redirect("/org/repo/resolve/main/m.safetensors", [first, second])
+    assert download(spec_for(url, tmp_path, data), policy=FAST, connections=4).read_bytes() == data
+    assert len(server.requests_for("/cdn/signed-2")) >= 5

@@ -127,6 +127,10 @@ def _build(info: CheckpointInfo, dtype: Any) -> Any:
     except Exception as exc:  # diffusers reports shape/key problems in many exception types
         if exc.__class__.__name__ == "OutOfMemoryError":
             raise
+        missing = _missing_keys(info) if "meta" in str(exc) else []
+        if missing:
+            raise ModelBrokenError(f"{info.path.name} lacks weights the {info.arch} model needs: "
+                                   + ", ".join(missing[:5])) from exc
         raise ModelBrokenError(
             f"{info.path.name} does not load as a {info.arch} model: {exc.__class__.__name__}: {str(exc)[:300]}"
         ) from exc
@@ -135,6 +139,26 @@ def _build(info: CheckpointInfo, dtype: Any) -> Any:
         release(pipe)
         raise ModelBrokenError(f"{info.path.name} lacks weights the {info.arch} model needs: {', '.join(missing)}")
     return pipe
+
+
+def _missing_keys(info: CheckpointInfo) -> list[str]:
+    """After a failed load: which tensors the config expects that the file does not have."""
+    from engine.models.synth import instantiate, ldm_state_dict, model_names
+
+    folder = info.config_dir
+    if folder is None or info.format == "diffusers":
+        return []
+    try:
+        expected = ldm_state_dict(folder, {n: instantiate(folder, n, "meta").state_dict() for n in model_names(folder)})
+        if info.state_dict is not None:
+            present = set(info.state_dict)
+        else:
+            from installer.modelfile import read_header
+
+            present = set(read_header(info.path).tensors)
+    except Exception:  # only a better message is at stake
+        return []
+    return sorted(set(expected) - present)
 
 
 def _pipeline_class(arch: str) -> Any:

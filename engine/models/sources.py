@@ -52,9 +52,9 @@ def inspect_checkpoint(path: Path, allow_pickle: bool = False) -> CheckpointInfo
             raise ModelBrokenError(exc.message) from exc
         return _checked(path, "safetensors", header, kind, arch)
     if suffix in (".ckpt", ".pt", ".pth", ".bin"):
-        state = read_ckpt(path, allow_pickle)
+        state, metadata = read_ckpt(path, allow_pickle)
         header = Header({k: {"shape": list(v.shape), "data_offsets": [0, 0]} for k, v in state.items()
-                         if hasattr(v, "shape")}, {}, 0, 0)
+                         if hasattr(v, "shape")}, metadata, 0, 0)
         kind, arch = classify(header)
         info = _checked(path, "ckpt", header, kind, arch)
         info.state_dict = state
@@ -72,8 +72,9 @@ def _checked(path: Path, fmt: str, header: Header, kind: str, arch: str) -> Chec
     return CheckpointInfo(path, fmt, arch, folder, header.metadata)
 
 
-def read_ckpt(path: Path, allow_pickle: bool) -> dict[str, Any]:
-    """A .ckpt's state dict; only plain tensors unless ``allow_pickle`` (it may run code)."""
+def read_ckpt(path: Path, allow_pickle: bool) -> tuple[dict[str, Any], dict[str, str]]:
+    """A .ckpt's state dict and its string entries (Maple's ``maple.config``), tensors only
+    unless ``allow_pickle`` (unpickling arbitrary objects may run code)."""
     import torch
 
     try:
@@ -85,11 +86,12 @@ def read_ckpt(path: Path, allow_pickle: bool) -> dict[str, Any]:
     except (RuntimeError, EOFError, OSError, ValueError) as exc:
         raise ModelBrokenError(f"{path.name} cannot be read as a checkpoint ({exc.__class__.__name__}: "
                                f"{str(exc)[:200]})") from exc
+    metadata = {k: v for k, v in obj.items() if isinstance(v, str)} if isinstance(obj, dict) else {}
     while isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict):
         raise ModelBrokenError(f"{path.name} does not contain a state dict")
-    return {str(k): v for k, v in obj.items() if isinstance(v, torch.Tensor)}
+    return {str(k): v for k, v in obj.items() if isinstance(v, torch.Tensor)}, metadata
 
 
 def _inspect_folder(path: Path) -> CheckpointInfo:

@@ -119,7 +119,8 @@ def write_ckpt(path: Path, variant: str = "sd1", payload: Any = None) -> Path:
     """The tiny checkpoint as a torch .ckpt (``{"state_dict": ...}``), optionally with a pickled object."""
     import torch
 
-    obj: dict[str, Any] = {"state_dict": {k: v.clone() for k, v in _state(variant, 0).items()}}
+    obj: dict[str, Any] = {"state_dict": {k: v.clone() for k, v in _state(variant, 0).items()},
+                           "maple.config": VARIANTS[variant]}
     if payload is not None:
         obj["callbacks"] = payload
     torch.save(obj, str(path))

@@ -1,0 +1,104 @@
+"""Loading .ckpt files safely, diffusers folders, damaged checkpoints, and switching models."""
+
+from __future__ import annotations
+
+import os
+import weakref
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.models.errors import ModelBrokenError, ModelNotFoundError, PickleRefusedError
+from engine.models.loader import load_checkpoint, switch_model
+from tests.engine.tinymodels import write_ckpt, write_tiny_checkpoint
+
+
+class Payload:
+    """Pickles into a call that creates a file: proof of whether unpickling ran code."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.mkdir, (str(self.marker),))
+
+
+def image(model) -> np.ndarray:
+    import torch
+
+    model.pipe.set_progress_bar_config(disable=True)
+    return model.pipe("a cat", num_inference_steps=2, height=64, width=64, output_type="np",
+                      generator=torch.Generator().manual_seed(4)).images[0]
+
+
+def test_tensor_only_ckpt_loads_like_the_safetensors(tmp_path: Path) -> None:
+    a = load_checkpoint(write_tiny_checkpoint(tmp_path / "m.safetensors", "sd1"))
+    b = load_checkpoint(write_ckpt(tmp_path / "m.ckpt", "sd1"))
+    assert (b.arch, b.format) == ("sd1", "ckpt")
+    assert np.array_equal(image(a), image(b))
+
+
+def test_ckpt_with_pickled_code_is_refused_before_it_runs(tmp_path: Path) -> None:
+    marker = tmp_path / "payload-ran"
+    path = write_ckpt(tmp_path / "evil.ckpt", "sd1", payload=Payload(marker))
+    with pytest.raises(PickleRefusedError) as err:
+        load_checkpoint(path)
+    assert not marker.exists()
+    assert err.value.code == "pickle-refused" and "--allow-pickle" in err.value.hint
+    model = load_checkpoint(path, allow_pickle=True)  # the user said they trust it
+    assert marker.exists() and model.arch == "sd1"
+
+
+def test_damaged_ckpt_is_broken(tmp_path: Path) -> None:
+    path = write_ckpt(tmp_path / "cut.ckpt", "sd1")
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(ModelBrokenError):
+        load_checkpoint(path)
+
+
+def test_checkpoint_missing_tensors_is_named_broken(tmp_path: Path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    full = write_tiny_checkpoint(tmp_path / "full.safetensors", "sd1")
+    state = load_file(str(full))
+    del state["model.diffusion_model.out.2.weight"]
+    save_file(state, str(tmp_path / "partial.safetensors"), metadata={"maple.config": "tiny-sd1"})
+    with pytest.raises(ModelBrokenError, match="lacks weights.*model.diffusion_model.out.2.weight"):
+        load_checkpoint(tmp_path / "partial.safetensors")
+
+
+def test_wrong_shapes_are_broken_not_a_crash(tmp_path: Path) -> None:
+    path = write_tiny_checkpoint(tmp_path / "mismatch.safetensors", "sd1", metadata={"maple.config": "tiny-sd1-inpaint"})
+    with pytest.raises(ModelBrokenError, match="does not load"):
+        load_checkpoint(path)
+
+
+def test_diffusers_folder_loads_offline(tmp_path: Path) -> None:
+    source = load_checkpoint(write_tiny_checkpoint(tmp_path / "m.safetensors", "sd1"))
+    folder = tmp_path / "my-model"
+    source.pipe.save_pretrained(str(folder))
+    model = load_checkpoint(folder)
+    assert (model.arch, model.format, model.sha256) == ("sd1", "diffusers", None)
+    assert np.array_equal(image(model), image(source))
+
+
+def test_failed_switch_keeps_the_current_model_working(tmp_path: Path) -> None:
+    current = load_checkpoint(write_tiny_checkpoint(tmp_path / "a.safetensors", "sd1"))
+    before = image(current)
+    broken = tmp_path / "broken.safetensors"
+    broken.write_bytes(b"version https://git-lfs.github.com/spec/v1\noid sha256:0\nsize 1\n")
+    with pytest.raises(ModelBrokenError, match="git-LFS"):
+        switch_model(current, broken)
+    with pytest.raises(ModelNotFoundError):
+        switch_model(current, tmp_path / "gone.safetensors")
+    assert np.array_equal(image(current), before)
+
+
+def test_switch_frees_the_old_model(tmp_path: Path) -> None:
+    old = load_checkpoint(write_tiny_checkpoint(tmp_path / "a.safetensors", "sd1"))
+    unet = weakref.ref(old.pipe.unet)
+    new = switch_model(old, write_tiny_checkpoint(tmp_path / "b.safetensors", "sd1", seed=1))
+    assert old.pipe is None
+    assert unet() is None or all(p.is_meta for p in unet().parameters())
+    assert new.name == "b.safetensors" and image(new).shape == (64, 64, 3)

@@ -72,6 +72,7 @@ class Transfer:
     connections: int
     hasher: FollowingHasher | None = None
     responded: bool = False
+    single_bps: float | None = None  # one connection's measured speed, before more were opened
     direct_url: str | None = None  # where the URL redirected to: pieces go there (one redirect, not one per piece)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _saved_at: float = 0.0

@@ -119,8 +119,10 @@ class _Probe:
     def check(self, pos: int) -> None:
         elapsed = time.monotonic() - self.began
         size = self.t.size or 0
-        if elapsed >= PROBE_S and (pos - self.first) / max(elapsed, 1e-9) < FAST_SINGLE and size - pos >= PARALLEL_MIN:
-            log.info("%s: one connection gives %.1f MB/s; using %d", self.t.target.name, (pos - self.first) / elapsed / 1e6, self.t.connections)
+        speed = (pos - self.first) / max(elapsed, 1e-9)
+        if elapsed >= PROBE_S and speed < FAST_SINGLE and size - pos >= PARALLEL_MIN:
+            log.info("%s: one connection gives %.1f MB/s; using %d", self.t.target.name, speed / 1e6, self.t.connections)
+            self.t.single_bps = speed
             raise GoParallel()
 
 

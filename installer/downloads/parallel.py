@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from installer.downloads.context import Stopped, Transfer, retrying
 from installer.downloads.errors import RangeMismatchError, SourceFailedError
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 
 MIN_PIECE = 8 * 1024 * 1024
 MAX_PIECE = 64 * 1024 * 1024
+JUDGE_S = 1.5  # how long several connections run before they are compared with one
+GAIN_NEEDED = 1.3
 
 
 class RangesIgnored(Exception):
@@ -96,13 +99,14 @@ class _Workers:
         self.t, self.p = t, p
         self.abort = threading.Event()
         self.error: BaseException | None = None
+        self.allowed = t.connections
         t.stop.events.append(self.abort)
 
-    def run_one(self) -> None:
+    def run_one(self, k: int) -> None:
         session = make_session(self.t.settings, pool=1)
         try:
             with self.t.part.open("r+b", buffering=0) as fh:
-                while (i := self.p.take()) is not None:
+                while k < self.allowed and (i := self.p.take()) is not None:
                     retrying(self.t, lambda: _piece_step(self.t, self.p, i, fh, session), lambda: self.p.done_in(i))
         except BaseException as exc:
             if self.error is None and not (isinstance(exc, Stopped) and self.abort.is_set()):
@@ -111,15 +115,28 @@ class _Workers:
         finally:
             session.close()
 
+    def _judge(self, elapsed: float, got: int) -> None:
+        """Back to one connection when several are no faster (this machine, not the server, is the limit)."""
+        single = self.t.single_bps
+        if single is None or self.allowed == 1 or elapsed < JUDGE_S:
+            return
+        if got / elapsed < single * GAIN_NEEDED:
+            log.info("%s: %d connections give %.1f MB/s, one gave %.1f; going back to one",
+                     self.t.target.name, self.allowed, got / elapsed / 1e6, single / 1e6)
+            self.allowed = 1
+        self.t.single_bps = None  # judged once
+
     def run(self, n: int) -> None:
-        threads = [threading.Thread(target=self.run_one, name=f"dl-{self.t.target.name}-{k}", daemon=True) for k in range(n)]
+        threads = [threading.Thread(target=self.run_one, args=(k,), name=f"dl-{self.t.target.name}-{k}", daemon=True) for k in range(n)]
         for th in threads:
             th.start()
+        began, done0 = time.monotonic(), self.t.meter.done
         try:
             for th in threads:
                 while th.is_alive():
                     th.join(0.25)
                     self.t.save()
+                    self._judge(time.monotonic() - began, self.t.meter.done - done0)
         finally:
             self.abort.set()
             for th in threads:

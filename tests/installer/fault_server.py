@@ -33,6 +33,7 @@ class Faults:
     stall_after: int = 1000
     stall_s: float = 5.0
     rate: float | None = None  # bytes per second per connection
+    shared_rate: float | None = None  # bytes per second for all connections together (a slow line)
     content_type: str = "application/octet-stream"
     headers: dict[str, str] = field(default_factory=dict)
     ranges: bool = True  # False: no Accept-Ranges, Range ignored
@@ -48,6 +49,7 @@ class Resource:
     mtime: float = field(default_factory=time.time)
     redirect: str | None = None
     later: list[str] = field(default_factory=list)  # next redirect targets, one per request
+    line_free_at: float = 0.0  # shared_rate: when the "line" can carry the next chunk
 
     @property
     def size(self) -> int:
@@ -170,7 +172,7 @@ class Handler(BaseHTTPRequestHandler):
     def _body(self, res: Resource, start: int, length: int, cut_at: int | None, stall: bool) -> None:
         f = res.faults
         limit = cut_at if cut_at is not None else length
-        if isinstance(res.data, Path) and not (f.rate or stall or f.corrupt):
+        if isinstance(res.data, Path) and not (f.rate or f.shared_rate or stall or f.corrupt):
             with res.data.open("rb") as fh:
                 self.connection.sendfile(fh, start, limit)
             return
@@ -184,6 +186,11 @@ class Handler(BaseHTTPRequestHandler):
                 ahead = (sent + n) / f.rate - (time.monotonic() - began)
                 if ahead > 0:
                     time.sleep(ahead)
+            if f.shared_rate:
+                with self.server.lock:
+                    slot = max(time.monotonic(), res.line_free_at)
+                    res.line_free_at = slot + n / f.shared_rate
+                time.sleep(max(0.0, res.line_free_at - time.monotonic()))
             chunk = res.read(start + sent, n)
             if f.corrupt and start + sent <= res.size // 2 < start + sent + n:
                 i = res.size // 2 - start - sent

@@ -213,3 +213,19 @@ def test_an_expired_redirect_target_is_asked_for_again(server: FaultServer, tmp_
     url = server.add_redirect("/org/repo/resolve/main/m.safetensors", [first, second])
     assert download(spec_for(url, tmp_path, data), policy=FAST, connections=4).read_bytes() == data
     assert len(server.requests_for("/cdn/signed-2")) >= 5
+
+
+@pytest.mark.parametrize(("faults", "back_to_one"), [(Faults(rate=150_000), False), (Faults(shared_rate=600_000), True)], ids=["per-connection-cap", "slow-line"])
+def test_more_connections_only_while_they_help(server: FaultServer, tmp_path: Path, small_pieces: None, monkeypatch: pytest.MonkeyPatch,
+                                               caplog: pytest.LogCaptureFixture, faults: Faults, back_to_one: bool) -> None:
+    from installer.downloads import fetch as dl_fetch
+    from installer.downloads import parallel as dl_parallel
+
+    monkeypatch.setattr(dl_fetch, "PROBE_S", 0.3)
+    monkeypatch.setattr(dl_parallel, "JUDGE_S", 0.6)
+    data = payload(1_200_000)
+    url = server.add("/m", data, faults)
+    caplog.set_level("INFO", logger="installer.downloads")
+    assert download(spec_for(url, tmp_path, data), policy=FAST, connections=4).read_bytes() == data
+    assert "using 4" in caplog.text
+    assert ("going back to one" in caplog.text) is back_to_one

@@ -27,6 +27,7 @@ from engine.models.placement import (
     resolve_dtype,
     use_sdpa,
 )
+from engine.models.prediction import set_prediction_type
 from engine.models.sources import CheckpointInfo, inspect_checkpoint
 from installer.errors import MapleError
 from installer.hashing import sha256_file
@@ -56,6 +57,8 @@ def load_checkpoint(
     dev = resolve_device(device)
     dt = resolve_dtype(dtype, dev)
     pipe = _build(info, dt)
+    if info.arch == "sd2" and info.format != "diffusers":
+        set_prediction_type(pipe)
     use_sdpa(pipe)
     mode = place(pipe, dev, vram_mode)
     model = LoadedModel(

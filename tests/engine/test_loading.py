@@ -97,3 +97,54 @@ def test_unload_frees_the_weights(home) -> None:
     unload(model)
     assert model.pipe is None
     assert unet() is None or all(p.is_meta for p in unet().parameters())
+
+
+def test_sd2_prediction_type_follows_the_unet(tmp_path: Path) -> None:
+    import torch
+
+    from engine.models.prediction import set_prediction_type
+
+    model = load_checkpoint(write_tiny_checkpoint(tmp_path / "sd2.safetensors", "sd2"))
+    assert model.pipe.scheduler.config.prediction_type == "epsilon"
+    with torch.no_grad():
+        model.pipe.unet.conv_out.bias.fill_(-5.0)  # output far below the input: how v-models answer
+    assert set_prediction_type(model.pipe) == "v_prediction"
+    assert model.pipe.scheduler.config.prediction_type == "v_prediction"
+
+
+class RecordingPipe:
+    """Records which placement a pipeline got (the CUDA calls themselves need a GPU)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def to(self, device) -> None:
+        self.calls.append(("to", str(device)))
+
+    def enable_model_cpu_offload(self, device) -> None:
+        self.calls.append(("model_offload", str(device)))
+
+    def enable_sequential_cpu_offload(self, device) -> None:
+        self.calls.append(("sequential_offload", str(device)))
+
+
+@pytest.mark.parametrize(
+    ("device", "mode", "call", "in_effect"),
+    [
+        ("cuda", "high", ("to", "cuda"), "high"),
+        ("cuda", "auto", ("to", "cuda"), "high"),
+        ("cuda", "medium", ("model_offload", "cuda"), "medium"),
+        ("cuda", "low", ("sequential_offload", "cuda"), "low"),
+        ("cpu", "low", ("to", "cpu"), "high"),
+    ],
+)
+def test_vram_modes_choose_the_offload(device, mode, call, in_effect) -> None:
+    import torch
+
+    from engine.models.placement import place, resolve_dtype
+
+    pipe = RecordingPipe()
+    assert place(pipe, torch.device(device), mode) == in_effect
+    assert pipe.calls == [call]
+    assert resolve_dtype(None, torch.device(device)) == (torch.float16 if device == "cuda" else torch.float32)
+    assert resolve_dtype("bf16", torch.device(device)) == torch.bfloat16

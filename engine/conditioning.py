@@ -129,7 +129,16 @@ def encode_chunk(text_encoder: Any, chunk: Chunk, clip_skip: int, device: Any,
 
 
 def apply_weights(z: Any, weights: Any) -> Any:
-    """Multiply each token's embedding by its weight, then restore the original mean (A1111)."""
+    """Multiply each token's embedding by its weight, then restore the original mean (A1111).
+
+    All-1 weights change nothing, so they are skipped; a mean of zero (seen only in random test
+    models) skips the restoration rather than dividing by zero.
+    """
+    if bool((weights == 1).all()):
+        return z
     mean = z.mean()
     weighted = z * weights.reshape(1, -1, 1)
-    return weighted * (mean / weighted.mean())
+    new_mean = weighted.mean()
+    if not bool(new_mean.isfinite()) or float(new_mean.abs()) < 1e-12:
+        return weighted
+    return weighted * (mean / new_mean)

@@ -1,7 +1,7 @@
 """The pipelines one loaded model generates with, built once and reused across requests.
 
-img2img and inpaint pipelines are made with ``from_pipe`` (they share every weight with the
-txt2img pipeline, so they cost no memory) the first time they are needed. The model's own
+img2img and inpaint pipelines share every module of the loaded (txt2img) pipeline, so they cost
+no memory; each is made the first time it is needed. The model's own
 scheduler config is kept aside: samplers are always built from it, never from a previous one.
 """
 
@@ -49,7 +49,7 @@ class PipeSet:
             return self.txt2img
         pipe = self.built.get(kind)
         if pipe is None:
-            pipe = _pipeline_class(kind, self.sdxl).from_pipe(self.txt2img)
+            pipe = derive(_pipeline_class(kind, self.sdxl), self.txt2img)
             pipe.set_progress_bar_config(disable=True)
             self.built[kind] = pipe
             logger.debug("built the %s pipeline from the loaded model", kind)
@@ -83,6 +83,27 @@ def _pipeline_class(kind: str, sdxl: bool) -> Any:
         ("inpaint", True): "StableDiffusionXLInpaintPipeline",
     }
     return getattr(diffusers, names[(kind, sdxl)])
+
+
+def derive(cls: Any, source: Any) -> Any:
+    """A ``cls`` pipeline sharing ``source``'s modules, exactly as they are.
+
+    Not ``from_pipe``: in diffusers 0.42 it casts every shared module to its ``dtype`` argument,
+    float32 by default, which would turn a half-precision model into a full-precision one (and
+    an fp32-rescued VAE back into fp16).
+    """
+    expected, optional = cls._get_signature_keys(cls)
+    components = source.components
+    kwargs = {name: components.get(name) for name in expected}
+    missing = [n for n, v in kwargs.items() if v is None and n not in cls._optional_components]
+    if missing:
+        raise ValueError(f"{cls.__name__} needs {', '.join(missing)}, which the loaded model lacks")
+    for name in optional:
+        if name in source.config:
+            kwargs[name] = source.config[name]
+    if "requires_safety_checker" in optional and kwargs.get("safety_checker") is None:
+        kwargs["requires_safety_checker"] = False
+    return cls(**kwargs)
 
 
 _SETS: weakref.WeakKeyDictionary[Any, PipeSet] = weakref.WeakKeyDictionary()

@@ -32,6 +32,7 @@ def model(variant: str, tmp_path_factory: pytest.TempPathFactory):
     return _LOADED[variant]
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # NaN pixels warn when cast to uint8
 @pytest.mark.parametrize("variant", ["sd2", "sdxl", "sd1-inpaint"])
 def test_txt2img_hires_and_inpaint(variant: str, tmp_path_factory: pytest.TempPathFactory) -> None:
     m = model(variant, tmp_path_factory)
@@ -52,6 +53,8 @@ def test_txt2img_hires_and_inpaint(variant: str, tmp_path_factory: pytest.TempPa
     plain = generate(m, GenParams(mode="img2img", prompt="a cat", steps=3, width=64, height=64, seed=2,
                                   init_images=(original,), denoising_strength=0.6), Control())
     assert plain.images[0].size == (64, 64)
+    for image in (result.images[0], inpainted.images[0], plain.images[0]):
+        assert np.asarray(image).std() > 1  # NaN latents come out as flat black
 
 
 def test_sdxl_conditioning_uses_both_encoders_and_zeros_for_an_empty_negative(
@@ -85,3 +88,17 @@ def test_the_loaded_pipes_are_the_ones_reused(tmp_path: Path) -> None:
 
     m = shared_model()
     assert pipes_for(m).txt2img is m.pipe and pipes_for(m).img2img().unet is m.pipe.unet
+
+
+def test_derived_pipelines_keep_each_modules_precision(tmp_path: Path) -> None:
+    from engine.pipes import pipes_for
+    from tests.engine.tinypipe import loaded
+
+    m = loaded(tmp_path)
+    m.pipe.unet.to(torch.float16)
+    m.pipe.text_encoder.to(torch.float16)  # the VAE stays fp32, as after a NaN rescue
+    pipes = pipes_for(m)
+    for derived in (pipes.img2img(), pipes.inpaint()):
+        assert derived.unet is m.pipe.unet and derived.vae is m.pipe.vae
+    assert m.pipe.unet.dtype == m.pipe.text_encoder.dtype == torch.float16
+    assert m.pipe.vae.dtype == torch.float32

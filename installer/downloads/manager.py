@@ -2,7 +2,10 @@
 
 Pausing a running job stops its transfer and frees its slot (its bytes stay in the ``.part``);
 resuming queues it again and it continues where it stopped. Cancelling stops it for good; the
-``.part`` is kept (adding the same file again resumes) unless ``discard=True``.
+``.part`` is kept (adding the same file again resumes) unless ``discard_part=True``.
+
+``on_update(job_id, progress)`` is called from the download threads (about ten times a second per
+job, and at every state change); a GUI must hand it over to its own thread.
 """
 
 from __future__ import annotations

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
 
 STATES = ("queued", "connecting", "downloading", "retrying", "paused", "verifying", "done", "failed", "cancelled")
 
@@ -81,7 +84,11 @@ class Meter:
 
     def _report(self, force: bool) -> None:
         now = time.monotonic()
-        if self._callback is None or (not force and now - self._last_report < self._interval):
-            return
-        self._last_report = now
-        self._callback(self.snapshot())
+        with self._lock:
+            if self._callback is None or (not force and now - self._last_report < self._interval):
+                return
+            self._last_report = now
+        try:
+            self._callback(self.snapshot())
+        except Exception:  # a broken progress display must not break the download
+            log.exception("The download progress callback failed")

@@ -94,6 +94,8 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         side = QWidget()
+        side.setObjectName("side")
+        side.setAutoFillBackground(True)  # the sidebar colour behind the brand too (no Qt enum needed)
         side.setFixedWidth(200)
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 8, 0, 0)

@@ -109,8 +109,8 @@ def stylesheet(c: Colors) -> str:
     return f"""
 QWidget {{ font-size: 10pt; }}
 QMainWindow, QStackedWidget > QWidget {{ background: {c.window}; }}
-QListWidget#nav {{ background: {c.sidebar}; border: none; border-right: 1px solid {c.border};
-    padding: 10px 6px; outline: 0; }}
+QWidget#side {{ background: {c.sidebar}; }}
+QListWidget#nav {{ background: {c.sidebar}; border: none; padding: 4px 6px; outline: 0; }}
 QListWidget#nav::item {{ padding: 9px 10px; margin: 2px 0; border-radius: 8px; color: {c.text}; }}
 QListWidget#nav::item:selected {{ background: {c.surface}; color: {c.accent}; font-weight: 600; }}
 QListWidget#nav::item:hover:!selected {{ background: {c.border}; }}
@@ -140,6 +140,14 @@ QPlainTextEdit#console {{ background: {c.console_bg}; color: {c.console_text};
 QLineEdit, QComboBox, QSpinBox {{ padding: 5px 8px; border: 1px solid {c.border};
     border-radius: 6px; background: {c.surface}; color: {c.text}; }}
 QLineEdit:focus, QComboBox:focus, QSpinBox:focus {{ border-color: {c.accent}; }}
+QComboBox::drop-down {{ border: none; width: 26px; }}
+QComboBox::down-arrow {{ image: url({_icon_url("chevron-down")}); width: 12px; height: 12px; }}
+QComboBox QAbstractItemView {{ background: {c.surface}; color: {c.text}; border: 1px solid {c.border};
+    selection-background-color: {c.accent}; selection-color: {c.accent_text}; }}
+QSpinBox {{ padding-right: 22px; }}
+QSpinBox::up-button, QSpinBox::down-button {{ border: none; width: 20px; background: transparent; }}
+QSpinBox::up-arrow {{ image: url({_icon_url("chevron-up")}); width: 10px; height: 10px; }}
+QSpinBox::down-arrow {{ image: url({_icon_url("chevron-down")}); width: 10px; height: 10px; }}
 QTableWidget, QTreeWidget {{ background: {c.surface}; border: 1px solid {c.border};
     border-radius: 8px; gridline-color: {c.border}; }}
 QHeaderView::section {{ background: {c.sidebar}; color: {c.muted}; border: none;
@@ -155,6 +163,10 @@ QGroupBox {{ border: 1px solid {c.border}; border-radius: 10px; margin-top: 14px
 QGroupBox::title {{ subcontrol-origin: margin; left: 12px; padding: 0 4px; font-weight: 600; }}
 QScrollArea {{ border: none; background: transparent; }}
 """
+
+
+def _icon_url(name: str) -> str:
+    return (ICON_DIR / f"{name}.svg").as_posix()
 
 
 @lru_cache(maxsize=256)

@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/launcher_screenshots.py OUT_DIR [--theme light|dark] [--no-engine] [--readme]
 
-Runs offscreen on a fresh data home with two small model files. Unless --no-engine, it starts the
+Runs offscreen on a fresh data home with a small LoRA file (the engine writes its demo model). Unless --no-engine, it starts the
 real engine first (CPU, the demo model), so the home and console pages show a running engine.
 --readme also writes the English home page to docs/images/launcher-home.png.
 Chinese text needs a CJK font (Debian: fonts-noto-cjk).
@@ -23,8 +23,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-SD1 = {"model.diffusion_model.input_blocks.0.0.weight": [32, 4, 3, 3],
-       "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight": [32, 768]}
 LORA = {"lora_unet_down_blocks_0_attentions_0_proj_in.lora_down.weight": [4, 32],
         "lora_unet_down_blocks_0_attentions_0_proj_in.lora_up.weight": [32, 4]}
 
@@ -42,9 +40,13 @@ def write_safetensors(path: Path, tensors: dict[str, list[int]]) -> None:
     path.write_bytes(struct.pack("<Q", len(raw)) + raw + os.urandom(offset))
 
 
-def free_port() -> int:
+def free_port(preferred: int = 7860) -> int:
+    """7860 when it is free (as users will see it), else any free port."""
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        try:
+            sock.bind(("127.0.0.1", preferred))
+        except OSError:
+            sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
@@ -76,7 +78,6 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         home = Home(Path(tmp) / "Maple").ensure()
-        write_safetensors(home.models_dir("checkpoint") / "anything-v5.safetensors", SD1)
         write_safetensors(home.models_dir("lora") / "maple-leaf-style.safetensors", LORA)
         settings = Settings(port=free_port(), open_browser=False, theme=args.theme, device="cpu")
         window = build_window(home, settings, "en")

@@ -45,7 +45,7 @@ class HomePage(Page):
         engine.state_changed.connect(self._state_changed)
         engine.crashed.connect(self._crashed)
         engine.port_busy.connect(self._port_busy)
-        engine.notice.connect(self.notice.setText)
+        engine.notice.connect(self._notice)
         ctx.check_ready.connect(self.show_report)
         ctx.check_failed.connect(lambda msg: self.check_label.setText(tr("The machine check failed: {error}").replace("{error}", msg)))
         if ctx.report is not None:
@@ -60,6 +60,7 @@ class HomePage(Page):
         self.url_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.url_label.setOpenExternalLinks(True)
         self.notice = muted()
+        self.notice.hide()
         self.open_page = button(tr("Open the page"), "browser", self._open_page)
         self.body.addLayout(row(self.start_button, self.state_label, self.url_label))
         self.body.addWidget(self.notice)
@@ -90,8 +91,12 @@ class HomePage(Page):
             self.ctx.engine.stop()
         elif state in (EngineState.STOPPED, EngineState.CRASHED):
             self.crash_panel.hide()
-            self.notice.clear()
+            self._notice("")
             self.ctx.start_engine()
+
+    def _notice(self, text: str) -> None:
+        self.notice.setText(text)
+        self.notice.setVisible(bool(text))
 
     def _restart(self) -> None:
         self.crash_panel.hide()

@@ -37,13 +37,15 @@ def state_title(state: str) -> str:
             "broken": tr("broken"), "unhashed": tr("not hashed yet")}.get(state, state)
 
 
-def _table(headers: list[str]) -> QTableWidget:
+def _table(headers: list[str], stretch: int = 0) -> QTableWidget:
     table = QTableWidget(0, len(headers))
     table.setHorizontalHeaderLabels(headers)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.verticalHeader().hide()
-    table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     table.setAlternatingRowColors(True)
     return table
 
@@ -62,7 +64,7 @@ class ModelsPage(Page):
         for kind, title in kind_titles().items():
             self.tables[kind] = _table(headers)
             self.tabs.addTab(self.tables[kind], title)
-        self.catalog_table = _table([tr("Name"), tr("Kind"), tr("Size"), tr("Licence"), tr("Description")])
+        self.catalog_table = _table([tr("Name"), tr("Kind"), tr("Size"), tr("Licence"), tr("Description")], stretch=4)
         self.tabs.addTab(self.catalog_table, tr("Catalog"))
         self.tabs.currentChanged.connect(lambda _i: self._update_buttons())
         self.status = muted()

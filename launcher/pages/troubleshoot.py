@@ -62,7 +62,7 @@ class TroubleshootPage(Page):
 
     def _finding(self, item: check_view.Row) -> QFrame:
         frame, layout = card(item.verdict)
-        layout.addWidget(named(QLabel(f"{item.title}: {item.reason}"), "cardTitle"))
+        layout.addWidget(named(QLabel(tr("{title}: {reason}").replace("{title}", item.title).replace("{reason}", item.reason)), "cardTitle"))
         if item.hint:
             layout.addWidget(muted(item.hint))
         label = fix_label(item.fix) if item.fix else None

@@ -170,8 +170,9 @@ def fetch_file(
 def _run(spec: DownloadSpec, target: Path, ctx: dict[str, Any], cancel: threading.Event | None, pause: threading.Event | None) -> DownloadOutcome:
     state = load_state(target)
     have = state.done_bytes() if state else 0
-    if spec.size:
-        check_free_space(spec.dest_dir, max(spec.size - have, 0))
+    expected = spec.size or int(spec.extra.get("approx_size") or 0)
+    if expected:
+        check_free_space(spec.dest_dir, max(expected - have, 0))
     errors: list[DownloadError] = []
     for name, url in spec.sources:
         while True:

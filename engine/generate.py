@@ -41,7 +41,7 @@ class Batch:
 
     def common(self, pipe: Any, steps: int, hook: StepHook) -> dict[str, Any]:
         """Keyword arguments every pipeline call of this batch shares."""
-        seed_scheduler(pipe.scheduler, self.seeds[0])
+        seed_scheduler(pipe.scheduler, self.seeds)
         return {**self.embeds, "num_images_per_prompt": len(self.seeds),
                 "num_inference_steps": steps, "guidance_scale": self.params.cfg_scale,
                 "generator": self.generators(), "output_type": "latent", **hook.pipe_kwargs()}

@@ -159,10 +159,11 @@ def _build(spec: SamplerSpec, schedule: str, config: dict[str, Any]) -> Any:
     return getattr(diffusers, spec.scheduler_class).from_config(config)
 
 
-def seed_scheduler(scheduler: Any, seed: int) -> None:
-    """Make schedulers with their own noise source (DPM++ SDE's Brownian tree) reproducible."""
+def seed_scheduler(scheduler: Any, seeds: list[int]) -> None:
+    """Make schedulers with their own noise source (DPM++ SDE's Brownian tree) reproducible:
+    one tree per image, seeded with that image's seed, as A1111 does."""
     if hasattr(scheduler, "noise_sampler_seed"):
-        scheduler.noise_sampler_seed = seed
+        scheduler.noise_sampler_seed = list(seeds) if len(seeds) > 1 else seeds[0]
         scheduler.noise_sampler = None
 
 

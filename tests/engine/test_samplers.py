@@ -117,3 +117,11 @@ def test_sde_sampler_is_reproducible() -> None:
     first = generate(shared_model(), params, Control()).images[0]
     second = generate(shared_model(), params, Control()).images[0]
     assert np.array_equal(np.asarray(first), np.asarray(second))
+
+
+def test_sde_noise_follows_each_images_seed_in_a_batch() -> None:
+    base = {"prompt": "a cat", "sampler_name": "DPM++ SDE", "steps": 3, "width": 16, "height": 16}
+    batch = generate(shared_model(), GenParams(seed=20, batch_size=2, **base), Control())
+    alone = generate(shared_model(), GenParams(seed=21, **base), Control())
+    diff = np.abs(np.asarray(batch.images[1]).astype(int) - np.asarray(alone.images[0]).astype(int))
+    assert diff.max() <= 2

@@ -91,8 +91,9 @@ def build(params: GenParams, model: LoadedModel, seed: int) -> str:
     pairs = ", ".join(f"{k}: {quote(v)}" for k, v in fields(params, model, seed).items()
                       if v is not None)
     lines = [str(params.extra.get("original_prompt") or prompt_with_loras(params))]
-    if params.negative_prompt:
-        lines.append(f"Negative prompt: {params.negative_prompt}")
+    negative = str(params.extra.get("original_negative_prompt") or params.negative_prompt)
+    if negative:
+        lines.append(f"Negative prompt: {negative}")
     return "\n".join([*lines, pairs])
 
 

@@ -81,3 +81,10 @@ def test_reads_older_a1111_and_forge_infotexts() -> None:
 def test_prompt_only_text_has_no_parameters() -> None:
     parsed = parse("just a prompt, nothing else")
     assert parsed["Prompt"] == "just a prompt, nothing else" and "Steps" not in parsed
+
+
+def test_the_prompts_as_the_user_wrote_them_win() -> None:
+    params = GenParams(prompt="a cat ", negative_prompt="ugly ", loras=(LoraRef("x", 0.5),),
+                       extra={"original_prompt": "a cat <lora:x:0.5>", "original_negative_prompt": "ugly <lora:y:1>"})
+    lines = build(params, MODEL, 1).split("\n")
+    assert lines[:2] == ["a cat <lora:x:0.5>", "Negative prompt: ugly <lora:y:1>"]

@@ -194,7 +194,7 @@ def test_an_unreachable_source_is_left_quickly(server: FaultServer, tmp_path: Pa
     slow = RetryPolicy(attempts=6, base_delay=1.0, max_delay=60, connect_timeout=2, read_timeout=2)
     began = time.monotonic()
     assert download(spec_for([dead, good], tmp_path, data), policy=slow).read_bytes() == data
-    assert time.monotonic() - began < 3.0  # one retry, not six with growing back-off
+    assert time.monotonic() - began < 5.0  # one retry, not six with growing back-off (about 30 s)
 
 
 def test_pieces_follow_the_redirect_once(server: FaultServer, tmp_path: Path, small_pieces: None) -> None:

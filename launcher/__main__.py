@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.headless or not has_display():
         return run_headless(args)
-    from launcher.app import run_gui
+    from launcher.startup import run_gui
 
     return run_gui(args.home, args.lang, [sys.argv[0]])
 

@@ -1,19 +1,16 @@
 """The launcher window: a left menu and the five pages, and the application around it.
 
-Start-up is in two steps so the window appears at once: the shell (menu, theme, translations,
-size) is built from settings.json read as plain JSON, and shown; right after, in the event loop,
-the validated settings, the engine controller and the home page are made and the machine check
-starts in a worker. The other pages are built the first time they are opened.
+The window is built in two steps (see :mod:`launcher.startup`): the shell first, then ``attach``
+with the context once settings are validated. Pages other than home are built when first opened.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QTimer
+from PySide6.QtCore import QByteArray
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -31,7 +28,6 @@ from launcher import i18n, theme
 from launcher.i18n import tr
 
 if TYPE_CHECKING:
-    from installer.home import Home
     from installer.settings import Settings
     from launcher.context import AppContext
     from launcher.engine_process import EngineState
@@ -61,19 +57,6 @@ def _factory(name: str) -> Callable[[AppContext], QWidget]:
         return SettingsPage
     from launcher.pages.troubleshoot import TroubleshootPage
     return TroubleshootPage
-
-
-def quick_settings(path: Path) -> dict[str, Any]:
-    """settings.json as plain JSON, for what the shell needs (language, theme, size); never raises."""
-    if not path.exists():
-        return {}
-    import json
-
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 class MainWindow(QMainWindow):
@@ -225,85 +208,3 @@ class MainWindow(QMainWindow):
             self.ctx.save(self.ctx.settings.model_copy(update={"window": window}))
         except OSError as exc:
             log.warning("window size not saved: %s", exc)
-
-
-def bring_forward(window: QMainWindow) -> None:
-    if window.isMinimized():
-        window.showNormal()
-    window.show()
-    window.raise_()
-    window.activateWindow()
-
-
-def create_app(argv: list[str]) -> QApplication:
-    app = QApplication.instance()
-    if not isinstance(app, QApplication):
-        app = QApplication(argv)
-    app.setApplicationName("Maple")
-    app.setOrganizationName("Maple")
-    app.setQuitOnLastWindowClosed(True)
-    return app
-
-
-def _shell(window_state: dict[str, Any], lang: str, theme_choice: str) -> MainWindow:
-    i18n.install(lang)
-    app = QApplication.instance()
-    if isinstance(app, QApplication):
-        theme.apply(app, theme_choice)
-    return MainWindow(window_state)
-
-
-def build_window(home: Home, settings: Settings, lang_choice: str | None = None,
-                 program: list[str] | None = None) -> MainWindow:
-    """The whole window at once (tests, screenshots): the QApplication must exist."""
-    from launcher.context import AppContext
-
-    lang = i18n.resolve_language(lang_choice or settings.language)
-    window = _shell(settings.window, lang, settings.theme)
-    window.attach(AppContext(home, settings, lang, program))
-    return window
-
-
-def _finish_start(window: MainWindow, home: Home, lang: str) -> None:
-    from installer.settings import load_settings
-    from launcher.context import AppContext
-
-    loaded = load_settings(home.settings_file)
-    ctx = AppContext(home, loaded.settings, lang)
-    for problem in loaded.problems:
-        ctx.console.append(f"[maple] {problem}")
-    window.attach(ctx)
-
-
-def run_gui(home_arg: str | None, lang_arg: str | None, argv: list[str]) -> int:
-    from installer.home import resolve_home
-    from launcher.single_instance import SingleInstance, ask_running_instance, server_name
-
-    app = create_app(argv)
-    home = resolve_home(home_arg).ensure()
-    name = server_name(str(home.root))
-    if ask_running_instance(name):
-        log.info("Maple is already open; asked it to come forward")
-        return 0
-    raw = quick_settings(home.settings_file)
-    lang = i18n.resolve_language(lang_arg or str(raw.get("language", "system")))
-    saved_window = raw.get("window")
-    window = _shell(saved_window if isinstance(saved_window, dict) else {}, lang, str(raw.get("theme", "system")))
-    window.show()
-    QTimer.singleShot(0, lambda: _finish_start(window, home, lang))
-    instances: list[SingleInstance] = []
-
-    def listen() -> None:  # after the window shows: QtNetwork is not needed before
-        instance = SingleInstance(name, app)
-        instance.listen()
-        instance.activated.connect(lambda: bring_forward(window))
-        instances.append(instance)
-
-    QTimer.singleShot(0, listen)
-    code = app.exec()
-    for instance in instances:
-        instance.close()
-    from launcher import workers
-
-    workers.wait_all(3000)
-    return code

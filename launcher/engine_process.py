@@ -11,39 +11,22 @@ from __future__ import annotations
 import collections
 import logging
 import os
-from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
 from installer.settings import Settings
 from launcher import console_lines, engine_command, proctree, workers
-from launcher.diagnose import Diagnosis, diagnose
+from launcher.diagnose import diagnose
+from launcher.engine_state import CrashInfo, EngineState
+
+__all__ = ["CrashInfo", "EngineProcess", "EngineState"]
 
 log = logging.getLogger(__name__)
 
 KEEP_LAST = 300  # lines kept for the crash report
 STOP_GRACE_MS = 6000
 MAX_RESTARTS = 3
-
-
-class EngineState(str, Enum):
-    STOPPED = "stopped"
-    STARTING = "starting"
-    RUNNING = "running"
-    STOPPING = "stopping"
-    CRASHED = "crashed"
-    EXTERNAL = "external"  # a Maple engine that was already serving, used as is
-
-
-@dataclass(frozen=True)
-class CrashInfo:
-    exit_code: int
-    last_lines: list[str]
-    diagnoses: list[Diagnosis] = field(default_factory=list)
-    restarting: bool = False
-    startup_failed: bool = False  # the engine said its start-up failed; Maple stopped it
 
 
 class EngineProcess(QObject):

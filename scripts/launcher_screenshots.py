@@ -71,8 +71,9 @@ def main() -> int:
 
     from installer.home import Home
     from installer.settings import Settings
-    from launcher.app import PAGES, build_window, create_app
+    from launcher.app import PAGES
     from launcher.engine_process import EngineState
+    from launcher.startup import build_window, create_app
 
     app = create_app(["maple"])
     args.out.mkdir(parents=True, exist_ok=True)

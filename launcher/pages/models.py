@@ -8,13 +8,10 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
-    QHeaderView,
     QLineEdit,
     QMessageBox,
     QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QWidget,
 )
@@ -25,29 +22,14 @@ from launcher.context import AppContext
 from launcher.downloads_bridge import DownloadsBridge
 from launcher.i18n import tr
 from launcher.pages.common import Page, button, muted, row
-from launcher.pages.downloads_panel import DownloadsPanel, human_size
-
-
-def kind_titles() -> dict[str, str]:
-    return {"checkpoint": tr("Checkpoints"), "vae": tr("VAE"), "lora": tr("LoRA")}
-
-
-def state_title(state: str) -> str:
-    return {"verified": tr("verified"), "unknown": tr("unknown"), "mismatch": tr("mismatch"),
-            "broken": tr("broken"), "unhashed": tr("not hashed yet")}.get(state, state)
-
-
-def _table(headers: list[str], stretch: int = 0) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(headers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.verticalHeader().hide()
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-    table.setAlternatingRowColors(True)
-    return table
+from launcher.pages.downloads_panel import DownloadsPanel
+from launcher.pages.model_tables import (
+    fill_catalog,
+    fill_installed,
+    kind_titles,
+    make_table,
+    state_title,
+)
 
 
 class ModelsPage(Page):
@@ -62,9 +44,9 @@ class ModelsPage(Page):
         self.tables: dict[str, QTableWidget] = {}
         headers = [tr("Name"), tr("Architecture"), tr("Size"), tr("Hash"), tr("State"), tr("Where")]
         for kind, title in kind_titles().items():
-            self.tables[kind] = _table(headers)
+            self.tables[kind] = make_table(headers)
             self.tabs.addTab(self.tables[kind], title)
-        self.catalog_table = _table([tr("Name"), tr("Kind"), tr("Size"), tr("Licence"), tr("Description")], stretch=4)
+        self.catalog_table = make_table([tr("Name"), tr("Kind"), tr("Size"), tr("Licence"), tr("Description")], stretch=4)
         self.tabs.addTab(self.catalog_table, tr("Catalog"))
         self.tabs.currentChanged.connect(lambda _i: self._update_buttons())
         self.status = muted()
@@ -132,28 +114,10 @@ class ModelsPage(Page):
     def show_entries(self, entries: list[Any]) -> None:
         self.entries = list(entries)
         for kind, table in self.tables.items():
-            rows = [e for e in self.entries if e.kind == kind]
-            table.setRowCount(len(rows))
-            for i, e in enumerate(rows):
-                where = tr("data home") if e.location == "home" else e.location
-                state = state_title(e.state.value) + (f" ({e.reason})" if e.reason and e.state.value == "broken" else "")
-                values = [e.name, e.arch or "", human_size(e.size), e.short_hash or "", state, where]
-                for col, text in enumerate(values):
-                    item = QTableWidgetItem(text)
-                    item.setData(Qt.ItemDataRole.UserRole, str(e.path))
-                    table.setItem(i, col, item)
+            fill_installed(table, [e for e in self.entries if e.kind == kind])
 
     def show_catalog(self) -> None:
-        entries = list(self.catalog or [])
-        self.catalog_table.setRowCount(len(entries))
-        titles = kind_titles()
-        for i, e in enumerate(entries):
-            values = [e.name, titles.get(e.kind, e.kind), human_size(e.size), e.license, e.description.get(self.ctx.lang)]
-            for col, text in enumerate(values):
-                item = QTableWidgetItem(text)
-                item.setData(Qt.ItemDataRole.UserRole, e.id)
-                item.setToolTip(text)
-                self.catalog_table.setItem(i, col, item)
+        fill_catalog(self.catalog_table, list(self.catalog or []), self.ctx.lang)
 
     # -- actions on installed models --------------------------------------------------------
     def selected(self) -> Any:

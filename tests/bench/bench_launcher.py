@@ -37,13 +37,13 @@ MARK = textwrap.dedent("""
 """)
 
 LAUNCHER = MARK + textwrap.dedent("""
-    from launcher import app as _app
+    from launcher import app as _app, startup as _startup
     _orig = _app.MainWindow.showEvent
     def _show(self, event):
         _orig(self, event)
         QTimer.singleShot(0, _mark)
     _app.MainWindow.showEvent = _show
-    sys.exit(_app.run_gui(sys.argv[1], "en", ["maple"]))
+    sys.exit(_startup.run_gui(sys.argv[1], "en", ["maple"]))
 """)
 
 BARE = MARK + textwrap.dedent("""
@@ -109,8 +109,8 @@ def bench_console(seconds: float, rate: int) -> None:
 
     from installer.home import Home
     from installer.settings import Settings
-    from launcher.app import build_window, create_app
     from launcher.engine_process import EngineState
+    from launcher.startup import build_window, create_app
     from tests.launcher.conftest import FAKE_ENGINE, free_port
 
     app = create_app(["bench"])

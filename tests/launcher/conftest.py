@@ -33,7 +33,7 @@ def make_window(qtbot, home, fake_program, port) -> Iterator[Callable[..., objec
     """Build a MainWindow (not shown unless asked); every engine it started is gone afterwards."""
     from installer.settings import Settings
     from launcher import workers
-    from launcher.app import build_window
+    from launcher.startup import build_window
 
     made = []
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import launcher
 
-MODULES = ["launcher.__main__", "launcher.app", "launcher.headless", "launcher.pages.home",
+MODULES = ["launcher.__main__", "launcher.app", "launcher.startup", "launcher.headless", "launcher.pages.home",
            "launcher.pages.models", "launcher.pages.console", "launcher.pages.settings",
            "launcher.pages.troubleshoot", "launcher.engine_process", "launcher.diagnose"]
 

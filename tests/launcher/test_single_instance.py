@@ -33,7 +33,7 @@ def test_second_launch_reaches_the_first(qtbot, tmp_path: Path) -> None:
 
 
 def test_window_comes_forward_when_asked(qtbot, make_window) -> None:
-    from launcher.app import bring_forward
+    from launcher.startup import bring_forward
 
     window = make_window()
     window.showMinimized()

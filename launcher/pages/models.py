@@ -54,7 +54,8 @@ class ModelsPage(Page):
         self.body.addWidget(self.tabs, 3)
         self.body.addWidget(self.status)
         self.url = QLineEdit(placeholderText=tr("Paste a model URL (Hugging Face, Civitai or a direct link)"))
-        self.body.addLayout(row(self.url, button(tr("Add by URL"), "download", self.add_url),
+        self.add_url_button = button(tr("Add by URL"), "download", self.add_url)
+        self.body.addLayout(row(self.url, self.add_url_button,
                                 button(tr("Add a shared folder..."), "folder", self.add_shared), stretch=False))
         self.downloads = DownloadsPanel(self.bridge)
         self.body.addWidget(self.downloads, 1)

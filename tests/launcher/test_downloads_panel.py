@@ -68,3 +68,18 @@ def test_a_corrupt_download_fails_with_a_message(qtbot, make_window, home, serve
     assert "Failed" in row.info.text()
     qtbot.waitUntil(lambda: page.downloads.message.text() != "", timeout=5000)
     assert not (home.models_dir("checkpoint") / "bad.safetensors").exists()
+
+
+def test_add_by_url_from_a_local_server(qtbot, make_window, home, server) -> None:
+    data = os.urandom(300_000)
+    url = server.add("/models/tiny-lora.safetensors", data)
+    window = make_window()
+    window.show_page("models")
+    page = window.pages["models"]
+    page.url.setText(url)
+    qtbot.mouseClick(page.add_url_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(page.downloads.rows) == 1, timeout=15000)
+    row = next(iter(page.downloads.rows.values()))
+    qtbot.waitUntil(lambda: row.state == "done", timeout=30000)
+    found = list(home.root.rglob("tiny-lora.safetensors"))
+    assert len(found) == 1 and found[0].read_bytes() == data

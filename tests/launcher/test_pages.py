@@ -180,3 +180,21 @@ def _level(name: str):
     from launcher.console_lines import Level
 
     return Level(name)
+
+
+def test_models_verify_and_remove_to_the_trash(qtbot, make_window, home, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))  # the trash lives here on Linux
+    ckpt = write_st(home.models_dir("checkpoint") / "mine.safetensors", SD1_CHECKPOINT)
+    window = make_window()
+    window.show_page("models")
+    page = window.pages["models"]
+    qtbot.waitUntil(lambda: "model files found" in page.status.text(), timeout=15000)
+    page.tables["checkpoint"].selectRow(0)
+    page.verify_selected()
+    qtbot.waitUntil(lambda: page.status.text() == "mine.safetensors: unknown", timeout=15000)
+    monkeypatch.setattr(page, "confirm_remove", lambda entry: True)
+    page.remove_selected()
+    qtbot.waitUntil(lambda: "moved to the trash" in page.status.text(), timeout=15000)
+    assert not ckpt.exists()
+    assert list((tmp_path / "xdg").rglob("mine.safetensors"))
+    assert page.tables["checkpoint"].rowCount() == 0

@@ -21,7 +21,7 @@ from typing import Any
 from engine.jobs import LoraRef
 from engine.models.errors import LoraError
 from engine.models.loaded import LoadedModel
-from engine.models.lora_keys import remap_ldm_lora, uses_ldm_names
+from engine.models.lora_keys import complete_te_attention, remap_ldm_lora, uses_ldm_names
 from installer.errors import BrokenModelError
 from installer.hashing import lora_short_hash, sha256_file
 from installer.modelfile import read_header
@@ -129,6 +129,7 @@ class LoraManager:
         state = lora.state
         if uses_ldm_names(state):
             state = remap_ldm_lora(state, model.pipe.unet.config)
+        state = complete_te_attention(state)
         try:
             model.pipe.load_lora_weights(dict(state), adapter_name=adapter)
         except Exception as exc:  # PEFT/diffusers raise several types for keys that fit nothing

@@ -8,6 +8,7 @@ holds for SD1, SD2 and SDXL alike.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -59,4 +60,33 @@ def remap_ldm_lora(state: Mapping[str, Any], unet_config: Mapping[str, Any]) -> 
             continue
         module, dot, tail = key[len(KOHYA_UNET):].partition(".")
         out[KOHYA_UNET + _remap_module(module, table) + dot + tail] = value
+    return out
+
+
+_TE_ATTN = re.compile(r"^(lora_te\d?_text_model_encoder_layers_\d+_self_attn_)([qkv])_proj$")
+
+
+def complete_te_attention(state: Mapping[str, Any]) -> dict[str, Any]:
+    """Give text-encoder attention blocks without an ``out_proj`` LoRA a zero one.
+
+    diffusers picks the key layout of a converted kohya file by looking for ``to_out_lora``; a
+    file that trains only q/k/v in the text encoder would otherwise lose those layers silently.
+    A zero ``lora_up`` adds nothing to the output.
+    """
+    out = dict(state)
+    seen: dict[str, str] = {}
+    for key in state:
+        module = key.partition(".")[0]
+        match = _TE_ATTN.match(module)
+        if match:
+            seen.setdefault(match.group(1), module)
+    for prefix, source in seen.items():
+        target = prefix + "out_proj"
+        if f"{target}.lora_down.weight" in state:
+            continue
+        down, up = state[f"{source}.lora_down.weight"], state[f"{source}.lora_up.weight"]
+        out[f"{target}.lora_down.weight"] = down.new_zeros(down.shape)
+        out[f"{target}.lora_up.weight"] = up.new_zeros(up.shape)
+        if f"{source}.alpha" in state:
+            out[f"{target}.alpha"] = state[f"{source}.alpha"].clone()
     return out

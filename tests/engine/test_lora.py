@@ -121,3 +121,19 @@ def test_bad_lora_is_a_clear_error_and_model_keeps_working(model, files, base, t
         apply_loras(model, [(tmp_path / "missing.safetensors", 1.0)])
     apply_loras(model, [])
     assert np.array_equal(image(model), base)
+
+
+def test_text_encoder_only_lora_changes_the_prompt_encoding(model, tmp_path: Path) -> None:
+    import torch
+
+    te_only = write_tiny_lora(tmp_path / "te.safetensors", unet_layers=False, scale=2.0)
+    tokens = model.pipe.tokenizer("a cat", return_tensors="pt").input_ids
+    apply_loras(model, [])
+    with torch.no_grad():
+        before = model.pipe.text_encoder(tokens)[0]
+        apply_loras(model, [(te_only, 1.0)])
+        after = model.pipe.text_encoder(tokens)[0]
+    wrapped = {n.rsplit(".", 1)[0] for n, _ in model.pipe.text_encoder.named_modules() if n.endswith("lora_A")}
+    assert {"encoder.layers.0.self_attn.q_proj", "encoder.layers.1.mlp.fc1"} <= wrapped
+    assert not torch.equal(before, after)
+    apply_loras(model, [])

@@ -60,14 +60,14 @@ def write_tiny_vae(path: Path, seed: int = 7, prefix: str = "") -> Path:
 
 
 def lora_tensors(rank: int = 4, seed: int = 3, ldm_names: bool = False, alpha: float = 4.0,
-                 text_encoder: bool = True, scale: float = 0.5) -> dict[str, Any]:
+                 text_encoder: bool = True, scale: float = 0.5, unet_layers: bool = True) -> dict[str, Any]:
     """A kohya-format LoRA for the tiny SD1 models (``lora_unet_*``, ``lora_te_*``)."""
     import torch
 
     gen = torch.Generator().manual_seed(seed)
     unet = instantiate(config_dir("demo"), "unet", device="meta").state_dict()
     out: dict[str, Any] = {}
-    for block, ldm in UNET_LORA_TARGETS.items():
+    for block, ldm in UNET_LORA_TARGETS.items() if unet_layers else ():
         for proj in ATTN_PROJ:
             dotted = _dotted(block) + ".transformer_blocks.0." + proj.replace("_to_", ".to_").replace("out_0", "out.0")
             w = unet[dotted + ".weight"]

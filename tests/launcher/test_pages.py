@@ -198,3 +198,15 @@ def test_models_verify_and_remove_to_the_trash(qtbot, make_window, home, tmp_pat
     assert not ckpt.exists()
     assert list((tmp_path / "xdg").rglob("mine.safetensors"))
     assert page.tables["checkpoint"].rowCount() == 0
+
+
+def test_troubleshoot_verifies_all_models(qtbot, make_window, home) -> None:
+    write_st(home.models_dir("checkpoint") / "good.safetensors", SD1_CHECKPOINT)
+    (home.models_dir("checkpoint") / "truncated.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":")
+    window = make_window()
+    window.show_page("troubleshoot")
+    page = window.pages["troubleshoot"]
+    page.verify_models()
+    qtbot.waitUntil(lambda: "models checked" in page.status.text(), timeout=15000)
+    assert page.status.text() == "2 models checked; 1 need attention (see the Models page)."
+    assert page.progress.isHidden()

@@ -18,7 +18,7 @@ from engine.jobs import GenParams, GenResult, JobControl
 from engine.models.loaded import LoadedModel
 from engine.pipes import PipeSet, pipes_for
 from engine.prompt_embeds import encode_pair
-from engine.samplers import seed_scheduler
+from engine.samplers import prepare_scheduler
 from engine.steps import StepHook, cpu_generators, decode
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class Batch:
 
     def common(self, pipe: Any, steps: int, hook: StepHook) -> dict[str, Any]:
         """Keyword arguments every pipeline call of this batch shares."""
-        seed_scheduler(pipe.scheduler, self.seeds)
+        prepare_scheduler(pipe.scheduler, self.seeds, steps)
         return {**self.embeds, "num_images_per_prompt": len(self.seeds),
                 "num_inference_steps": steps, "guidance_scale": self.params.cfg_scale,
                 "generator": self.generators(), "output_type": "latent", **hook.pipe_kwargs()}

@@ -159,12 +159,14 @@ def _build(spec: SamplerSpec, schedule: str, config: dict[str, Any]) -> Any:
     return getattr(diffusers, spec.scheduler_class).from_config(config)
 
 
-def seed_scheduler(scheduler: Any, seeds: list[int]) -> None:
-    """Make schedulers with their own noise source (DPM++ SDE's Brownian tree) reproducible:
-    one tree per image, seeded with that image's seed, as A1111 does."""
+def prepare_scheduler(scheduler: Any, seeds: list[int], steps: int) -> None:
+    """Per-run settings: DPM++ SDE's Brownian trees, one per image seeded with its seed (as
+    A1111 does); LCM's distillation step count raised when more steps are asked for."""
     if hasattr(scheduler, "noise_sampler_seed"):
         scheduler.noise_sampler_seed = list(seeds) if len(seeds) > 1 else seeds[0]
         scheduler.noise_sampler = None
+    if "original_inference_steps" in scheduler.config:
+        scheduler.register_to_config(original_inference_steps=max(50, steps))
 
 
 def karras_sigmas(steps: int, sigma_min: float, sigma_max: float, rho: float = 7.0) -> Any:

@@ -61,11 +61,10 @@ def decode(pipe: Any, latents: Any) -> list[Any]:
 
 
 def _decode(vae: Any, latents: Any) -> Any:
-    scaled = latents.to(device=latents.device, dtype=vae.dtype) / vae.config.scaling_factor
-    shift = getattr(vae.config, "shift_factor", None)
-    if shift:
-        scaled = scaled + shift
-    return vae.decode(scaled, return_dict=False)[0]
+    """Decode on the latents' own device (with offloading, ``vae.device`` may still say cpu)."""
+    from engine.models.vae import decode as vae_decode
+
+    return vae_decode(vae, latents)
 
 
 def encode(pipe: Any, pixels: Any, generators: list[Any]) -> Any:

@@ -112,6 +112,13 @@ def test_every_sampler_runs(sampler: str, schedule: str) -> None:
     assert f"Sampler: {sampler}, Schedule type: {schedule}," in result.infotexts[0]
 
 
+def test_lcm_runs_more_than_its_50_distilled_steps() -> None:
+    params = GenParams(prompt="a cat", seed=1, sampler_name="LCM", steps=60, width=16, height=16, cfg_scale=1)
+    control = Control()
+    generate(shared_model(), params, control)
+    assert control.steps[-1] == (0, 60, 60)
+
+
 def test_sde_sampler_is_reproducible() -> None:
     params = GenParams(prompt="a cat", seed=11, sampler_name="DPM++ SDE", steps=3, width=16, height=16)
     first = generate(shared_model(), params, Control()).images[0]

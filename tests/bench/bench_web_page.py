@@ -3,7 +3,8 @@
     .venv/bin/python tests/bench/bench_web_page.py [--url http://127.0.0.1:7860] [--runs 5]
 
 Without --url it starts an engine on a free port with a temporary home (the demo model).
-Each load uses a fresh browser context (empty cache). Requests to other hosts are refused at once,
+A third column loads one plain text file from the same server: the floor this browser and
+machine set for a paint. Each load uses a fresh browser context (empty cache). Requests to other hosts are refused at once,
 as on a machine with no internet (FastAPI's /docs asks a CDN for Swagger UI's files).
 """
 
@@ -73,8 +74,9 @@ def measure(url: str, runs: int) -> int:
         load_once(browser, url + "/", "body[data-ready]")  # warm the server's caches
         maple = [load_once(browser, url + "/", "body[data-ready]") for _ in range(runs)]
         docs = [load_once(browser, url + "/docs", None) for _ in range(runs)]
+        floor = [load_once(browser, url + "/web/dom.js", None) for _ in range(runs)]
         browser.close()
-    print(f"{'median of ' + str(runs):<26}{'Maple page /':>16}{'/docs':>16}{'ratio':>9}")
+    print(f"{'median of ' + str(runs):<26}{'Maple page /':>16}{'/docs':>16}{'ratio':>9}{'plain file':>14}")
     for key, label, unit in (("bytes", "bytes loaded", "B"), ("api_bytes", "  of which API answers", "B"),
                              ("requests", "requests", ""), ("failed", "failed requests", ""),
                              ("fp", "first paint", "ms"), ("fcp", "first contentful paint", "ms"), ("load", "load event", "ms")):
@@ -82,7 +84,8 @@ def measure(url: str, runs: int) -> int:
         ratio = f"{a / b:.2f}x" if a is not None and b else "-"
         fa = fmt(a, unit) if unit else str(a)
         fb = fmt(b, unit) if unit else str(b)
-        print(f"{label:<26}{fa:>16}{fb:>16}{ratio:>9}")
+        fc = fmt(median(floor, key), unit) if unit else str(median(floor, key))
+        print(f"{label:<26}{fa:>16}{fb:>16}{ratio:>9}{fc:>14}")
     return 0
 
 

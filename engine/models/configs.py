@@ -111,9 +111,18 @@ def _bpe() -> tuple[dict[str, int], tuple[tuple[str, str], ...]]:
 
 
 def load_tokenizer(folder: Path, subfolder: str = "tokenizer") -> Any:
-    """A ``CLIPTokenizer`` from the shared BPE files and ``folder/subfolder``'s settings."""
+    """A ``CLIPTokenizer`` from the shared BPE files and ``folder/subfolder``'s settings.
+
+    Built once per folder and shared (tokenizing does not change a tokenizer).
+    """
+    return _tokenizer(str(folder), subfolder)
+
+
+@lru_cache(maxsize=16)
+def _tokenizer(folder_name: str, subfolder: str) -> Any:
     from transformers import CLIPTokenizer
 
+    folder = Path(folder_name)
     settings = read_json(folder / subfolder / "tokenizer_config.json")
     special = folder / subfolder / "special_tokens_map.json"
     if special.is_file():  # as in transformers, the special tokens map wins (SD2's pad is "!")

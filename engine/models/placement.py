@@ -51,9 +51,12 @@ def use_sdpa(pipe: Any) -> None:
 
     for name in ("unet", "vae"):
         module = getattr(pipe, name, None)
-        if module is not None and hasattr(module, "set_attn_processor"):
-            with suppress(ValueError, AttributeError):
-                module.set_attn_processor(AttnProcessor2_0())
+        if module is None or not hasattr(module, "set_attn_processor"):
+            continue
+        if all(isinstance(p, AttnProcessor2_0) for p in module.attn_processors.values()):
+            continue  # diffusers' default with PyTorch 2 already
+        with suppress(ValueError, AttributeError):
+            module.set_attn_processor(AttnProcessor2_0())
 
 
 def place(pipe: Any, device: Any, vram_mode: str = "high") -> str:
@@ -66,7 +69,8 @@ def place(pipe: Any, device: Any, vram_mode: str = "high") -> str:
     if mode not in VRAM_MODES:
         raise ValueError(f"unknown VRAM mode {vram_mode!r}: use auto, high, medium or low")
     if device.type == "cpu":
-        pipe.to("cpu")
+        if _off_cpu(pipe):
+            pipe.to("cpu")
         return "high"
     if mode == "medium":
         pipe.enable_model_cpu_offload(device=device)
@@ -75,6 +79,15 @@ def place(pipe: Any, device: Any, vram_mode: str = "high") -> str:
     else:
         pipe.to(device)
     return mode
+
+
+def _off_cpu(pipe: Any) -> bool:
+    import torch
+
+    for comp in getattr(pipe, "components", {}).values():
+        if isinstance(comp, torch.nn.Module) and any(p.device.type != "cpu" for p in comp.parameters()):
+            return True
+    return False
 
 
 def meta_tensors(pipe: Any, limit: int = 5) -> list[str]:

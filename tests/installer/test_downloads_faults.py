@@ -158,6 +158,7 @@ download(DownloadSpec([("src", {url!r})], Path({folder!r}), "model.safetensors",
 """
 
 
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 @pytest.mark.parametrize("connections", [1, 4])
 def test_sigkill_mid_way_then_a_new_process_resumes(server: FaultServer, tmp_path: Path, small_pieces: None, connections: int) -> None:
     data = payload(2_000_000)

@@ -58,7 +58,10 @@ def test_safe_target_stays_inside_its_folder(tmp_path: Path) -> None:
     assert safe_target(folder, "../../x.safetensors") == folder / "x.safetensors"
     outside = tmp_path / "outside.safetensors"
     outside.write_bytes(b"x")
-    os.symlink(outside, folder / "link.safetensors")
+    try:
+        os.symlink(outside, folder / "link.safetensors")
+    except OSError:
+        pytest.skip("this system does not let us make symlinks")
     with pytest.raises(UnsafePathError, match="outside"):
         safe_target(folder, "link.safetensors")
 

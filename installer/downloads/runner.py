@@ -103,7 +103,11 @@ def _one_source(spec: DownloadSpec, target: Path, name: str, url: str, ctx: dict
     except HashMismatchError:
         discard(target)
         raise
-    os.replace(part_path(target), target)
+    try:
+        os.replace(part_path(target), target)
+    except OSError as exc:
+        raise DownloadError(f"{target.name} was verified but could not be renamed into place: {exc.strerror or exc}",
+                            "Another program may be using the folder (an antivirus scan?); run the download again to finish it.") from exc
     discard(target)
     log.info("Downloaded %s (%d bytes, sha256 %s) from %s", target, got, digest, name)
     return DownloadOutcome(target, digest, got, name)

@@ -30,7 +30,7 @@ MARK = textwrap.dedent("""
     import sys, time
     from PySide6.QtCore import QTimer
     def _mark():
-        print(f"SHOWN {time.time():.6f}", flush=True)
+        print(f"SHOWN {time.time():.6f} {time.process_time():.6f}", flush=True)
         sys.stdin.readline()  # the parent reads our memory, then lets us go
         from PySide6.QtWidgets import QApplication
         QApplication.instance().quit()
@@ -60,7 +60,7 @@ BARE = MARK + textwrap.dedent("""
 """)
 
 
-def one_start(code: str, home: str, settle: float) -> tuple[float, int]:
+def one_start(code: str, home: str, settle: float) -> tuple[float, float, int]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     t0 = time.time()
     proc = subprocess.Popen([sys.executable, "-c", code, home], stdin=subprocess.PIPE,
@@ -70,31 +70,38 @@ def one_start(code: str, home: str, settle: float) -> tuple[float, int]:
     if not line.startswith("SHOWN"):
         proc.kill()
         raise RuntimeError(f"no window: {line!r}")
-    shown = float(line.split()[1]) - t0
+    shown, cpu = float(line.split()[1]) - t0, float(line.split()[2])
     time.sleep(settle)  # the launcher's machine check runs after the window shows
     rss = psutil.Process(proc.pid).memory_info().rss
     proc.stdin.write("\n")
     proc.stdin.flush()
     proc.wait(timeout=30)
-    return shown, rss
+    return shown, cpu, rss
 
 
 def bench_start(runs: int) -> None:
-    launcher_times, bare_times, launcher_rss, bare_rss = [], [], [], []
+    launcher_times, bare_times, launcher_rss, bare_rss, launcher_cpu, bare_cpu = [], [], [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         one_start(BARE, tmp, 0)  # warm the file cache for both
         one_start(LAUNCHER, str(Path(tmp) / "warm"), 0)
         for i in range(runs):
-            t, r = one_start(LAUNCHER, str(Path(tmp) / f"home{i}"), 1.5)
+            t, c, r = one_start(LAUNCHER, str(Path(tmp) / f"home{i}"), 1.5)
             launcher_times.append(t)
+            launcher_cpu.append(c)
             launcher_rss.append(r)
-            t, r = one_start(BARE, tmp, 1.5)
+            t, c, r = one_start(BARE, tmp, 1.5)
             bare_times.append(t)
+            bare_cpu.append(c)
             bare_rss.append(r)
     lt, bt = statistics.median(launcher_times), statistics.median(bare_times)
+    lc, bc = statistics.median(launcher_cpu), statistics.median(bare_cpu)
     lm, bm = statistics.median(launcher_rss) / 2**20, statistics.median(bare_rss) / 2**20
     print(f"start to window shown (median of {runs}): launcher {lt * 1000:.0f} ms, bare window {bt * 1000:.0f} ms, "
           f"ratio {lt / bt:.2f}x (aim <= 1.5x)")
+    print(f"  best run: launcher {min(launcher_times) * 1000:.0f} ms, bare {min(bare_times) * 1000:.0f} ms, "
+          f"ratio {min(launcher_times) / min(bare_times):.2f}x")
+    print(f"  CPU time until shown (median; not skewed by other load): launcher {lc * 1000:.0f} ms, "
+          f"bare {bc * 1000:.0f} ms, ratio {lc / bc:.2f}x")
     print(f"  launcher runs: {', '.join(f'{t * 1000:.0f}' for t in launcher_times)} ms")
     print(f"  bare runs:     {', '.join(f'{t * 1000:.0f}' for t in bare_times)} ms")
     print(f"memory after show (RSS, median): launcher {lm:.1f} MiB, bare window {bm:.1f} MiB, ratio {lm / bm:.2f}x")

@@ -18,14 +18,17 @@ def wait_state(qtbot, engine, state: EngineState, timeout: int = 15000) -> None:
     qtbot.waitUntil(lambda: engine.state is state, timeout=timeout)
 
 
-def test_start_running_stop_leaves_no_process(qtbot, make_window, port) -> None:
-    window = make_window(show=True)
+def test_start_running_stop_leaves_no_process(qtbot, make_window, port, monkeypatch) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr("launcher.context.AppContext.open_url", staticmethod(lambda url: opened.append(url) or True))
+    window = make_window(show=True, open_browser=True)
     home = window.pages["home"]
     engine = window.ctx.engine
     qtbot.mouseClick(home.start_button, qtbot_left())
     wait_state(qtbot, engine, EngineState.RUNNING)
     assert engine.url == f"http://127.0.0.1:{port}"
     assert engine.startup_seconds == pytest.approx(0.4)
+    assert opened == [f"http://127.0.0.1:{port}"]  # the browser opens once the engine can serve
     assert f"http://127.0.0.1:{port}" in home.state_label.text()
     assert home.start_button.text() == "Stop"
     assert home.open_page.isEnabled()

@@ -101,7 +101,7 @@ def _fast_blocks(resp: requests.Response, fast: tuple[http.client.HTTPResponse, 
 
 
 def _compat_blocks(resp: requests.Response, size: int) -> Iterator[Block]:
-    while data := resp.raw.read1(size):
+    while data := resp.raw.read1(size, decode_content=True):
         yield Block(memoryview(data), lambda: None)
 
 

@@ -229,3 +229,13 @@ def test_more_connections_only_while_they_help(server: FaultServer, tmp_path: Pa
     assert download(spec_for(url, tmp_path, data), policy=FAST, connections=4).read_bytes() == data
     assert "using 4" in caplog.text
     assert ("going back to one" in caplog.text) is back_to_one
+
+
+def test_a_compressed_reply_is_decoded(server: FaultServer, tmp_path: Path) -> None:
+    import gzip
+
+    data = payload(50_000)
+    url = server.add("/m", gzip.compress(data), Faults(headers={"Content-Encoding": "gzip"}))
+    spec = spec_for(url, tmp_path, data)
+    spec.size = None
+    assert download(spec, policy=FAST, connections=1).read_bytes() == data

@@ -34,6 +34,19 @@ export function describeDetail(detail) {
   return { text: "", field: null };
 }
 
+// Request fields the engine names in its messages, and the page field that shows them.
+const ALIASES = { CLIP_stop_at_last_layers: "clip_skip", sd_model_checkpoint: null, sd_vae: null };
+
+/** "override_settings.CLIP_stop_at_last_layers: must be ..." or "prompt <lora:...>: ..." -> field + message. */
+export function fieldFromText(text) {
+  const match = /^([\w.]+)(?: <[^>]*>)?: (.+)$/s.exec(text || "");
+  if (!match) return { text, field: null };
+  const name = match[1].split(".").pop();
+  const field = name in ALIASES ? ALIASES[name] : name;
+  const shown = field && document.querySelector(`[data-error-for="${field}"]`);
+  return shown ? { text: match[2], field } : { text, field: null };
+}
+
 async function errorFrom(response) {
   const status = response.status;
   let body = null;
@@ -45,7 +58,8 @@ async function errorFrom(response) {
   let { text, field } = describeDetail(body && (body.detail ?? body.errors ?? body.error));
   const listed = body && Array.isArray(body.errors) ? describeDetail(body.errors) : {};
   if (listed.field) ({ text, field } = listed);
-  if (body && typeof body.hint === "string" && body.hint && !field) text = `${text} ${body.hint}`;
+  if (!field) ({ text, field } = fieldFromText(text));
+  if (body && typeof body.hint === "string" && body.hint) text = `${text} ${body.hint}`;
   if (!text || (status >= 500 && (looksLikeTrace(text) || text.length > 400))) {
     text = status >= 500 ? t("error.internal", { status }) : t("error.http", { status });
   }

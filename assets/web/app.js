@@ -127,7 +127,9 @@ async function main() {
   initTheme();
   for (const tab of $$("[data-tab]")) tab.addEventListener("click", () => showTab(tab.dataset.tab));
   showTab(ui.tab || "txt2img");
-  setActionHandlers({ reuse: (item) => reuse(item), toImg2img, toast });
+  // From the outputs tab, reusing parameters goes to the tab the image was made in.
+  const reuseTab = (item) => (GEN_TABS.includes(ui.tab) ? null : item.mode === "img2img" ? "img2img" : "txt2img");
+  setActionHandlers({ reuse: (item) => reuse(item, reuseTab(item)), toImg2img, toast });
   initGallery();
   initMaskEditor(() => toast(t("init.missing")));
   $("#generate").addEventListener("click", markOutputsStale);

@@ -97,7 +97,7 @@ function parseInfo(info) {
 function showError(err) {
   if (err.field && showFieldError(err.field, err.message)) return;
   const box = $("#gen-error");
-  box.textContent = err.field ? `${err.field}: ${err.message}` : err.message;
+  box.textContent = err.message;
   box.hidden = false;
 }
 

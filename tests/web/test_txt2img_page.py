@@ -108,3 +108,16 @@ def test_gallery_enlarges_and_downloads(page, engine):
     assert download.value.suggested_filename.endswith(".png")
     page.keyboard.press("Escape")
     page.wait_for_selector("#lightbox", state="hidden")
+
+
+def test_unknown_lora_is_reported_under_the_prompt(page, engine):
+    set_small(page)
+    page.fill("#prompt", "a boat <lora:no_such_lora:0.8>")
+    page.click("#generate")
+    error = page.locator("[data-error-for='prompt']")
+    error.wait_for(state="visible")
+    assert "no_such_lora" in error.text_content()
+    assert page.is_hidden("#gen-error")
+    page.fill("#prompt", "a boat")
+    generate_and_wait(page)
+    assert error.is_hidden()  # the next run clears it

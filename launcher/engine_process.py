@@ -163,12 +163,13 @@ class EngineProcess(QObject):
     # -- stopping ---------------------------------------------------------------------------
     def stop(self) -> None:
         """Ask the engine to leave; end its process tree if it has not gone in a few seconds."""
-        if self.state is EngineState.EXTERNAL:
-            self._set_state(EngineState.STOPPED)
+        if self.state is EngineState.EXTERNAL or (self._proc is None and self.state is EngineState.STARTING):
+            self._set_state(EngineState.STOPPED)  # nothing of ours runs (yet): the start is called off
             return
         if self._proc is None or self.state is EngineState.STOPPING:
             return
         self._set_state(EngineState.STOPPING)
+        self._proc.closeWriteChannel()  # the engine also stops when its input closes
         port = self.port
         workers.submit(lambda _p, _c: engine_command.request_shutdown(port, 1.5), name="shutdown")
         self._kill_timer.start()
@@ -186,6 +187,7 @@ class EngineProcess(QObject):
         self._set_state(EngineState.STOPPING)
         pid = int(proc.processId())
         family = [p.pid for p in proctree.tree(pid)]
+        proc.closeWriteChannel()
         engine_command.request_shutdown(self.port, 1.0)
         if not proc.waitForFinished(timeout_ms):
             proctree.kill_tree(pid, timeout=2.0)

@@ -85,7 +85,8 @@ def _popen(cmd: list[str]) -> subprocess.Popen[str]:
         extra["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
     else:
         extra["start_new_session"] = True  # Ctrl-C reaches Maple only; Maple stops the engine
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    # stdin is a pipe Maple keeps open: the engine stops by itself when Maple goes away
+    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             encoding="utf-8", errors="replace", bufsize=1, env=env, **extra)
 
 

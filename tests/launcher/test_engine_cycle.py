@@ -189,3 +189,13 @@ def qtbot_left():
     from PySide6.QtCore import Qt
 
     return Qt.MouseButton.LeftButton
+
+
+def test_stop_while_the_port_is_being_chosen_calls_the_start_off(qtbot, make_window) -> None:
+    window = make_window()
+    engine = window.ctx.engine
+    window.ctx.start_engine()
+    engine.stop()
+    assert engine.state is EngineState.STOPPED
+    qtbot.wait(500)
+    assert engine.state is EngineState.STOPPED and engine.pids() == []

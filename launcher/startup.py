@@ -79,6 +79,9 @@ def _finish_start(window: MainWindow, home: Home, lang: str) -> None:
     from installer.settings import load_settings
     from launcher.context import AppContext
 
+    from launcher.__main__ import setup_logging
+
+    setup_logging(str(home.logs_dir))  # after the window shows: launcher.log goes in diagnostic bundles
     loaded = load_settings(home.settings_file)
     ctx = AppContext(home, loaded.settings, lang)
     for problem in loaded.problems:

@@ -19,6 +19,7 @@ from installer.settings import Settings
 from launcher import console_lines, engine_command, proctree, workers
 from launcher.diagnose import diagnose
 from launcher.engine_state import CrashInfo, EngineState
+from launcher.i18n import tr
 
 __all__ = ["CrashInfo", "EngineProcess", "EngineState"]
 
@@ -82,9 +83,9 @@ class EngineProcess(QObject):
             return
         if plan.moved:
             self.notice.emit(
-                self.tr("Port {wanted} is used by {owner}; the engine will use port {port}.")
+                tr("Port {wanted} is used by {owner}; the engine will use port {port}.")
                 .replace("{wanted}", str(plan.wanted))
-                .replace("{owner}", plan.owner or self.tr("another program"))
+                .replace("{owner}", plan.owner or tr("another program"))
                 .replace("{port}", str(plan.port))
             )
         self._launch(plan.port)

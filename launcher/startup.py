@@ -77,9 +77,8 @@ def build_window(home: Home, settings: Settings, lang_choice: str | None = None,
 
 def _finish_start(window: MainWindow, home: Home, lang: str) -> None:
     from installer.settings import load_settings
-    from launcher.context import AppContext
-
     from launcher.__main__ import setup_logging
+    from launcher.context import AppContext
 
     setup_logging(str(home.logs_dir))  # after the window shows: launcher.log goes in diagnostic bundles
     loaded = load_settings(home.settings_file)

@@ -9,7 +9,7 @@ let handlers = { reuse: () => {}, toImg2img: () => {}, toast: () => {} };
 
 function renderTable(text) {
   const { prompt, negative, params } = parseInfotext(text);
-  const rows = [["Prompt", prompt], ["Negative prompt", negative], ...Object.entries(params)].filter(([, v]) => v !== "");
+  const rows = [[t("prompt"), prompt], [t("negative"), negative], ...Object.entries(params)].filter(([, v]) => v !== "");
   $("#png-table").replaceChildren(...rows.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, String(v)))));
 }
 
@@ -57,5 +57,5 @@ export function initPngInfo(h) {
     await copyText(current.infotext);
     handlers.toast(t("copied"));
   });
-  document.addEventListener("maple:lang", () => current.src || render(null));
+  document.addEventListener("maple:lang", () => render(current.src ? current.infotext : null));
 }

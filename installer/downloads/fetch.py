@@ -115,12 +115,15 @@ class _Probe:
 
     def __init__(self, t: Transfer, offset: int) -> None:
         self.t, self.first, self.began = t, offset, time.monotonic()
+        self.decided = False
 
     def check(self, pos: int) -> None:
         elapsed = time.monotonic() - self.began
-        size = self.t.size or 0
+        if self.decided or elapsed < PROBE_S:
+            return
+        self.decided = True  # once: a noisy machine must not flip-flop
         speed = (pos - self.first) / max(elapsed, 1e-9)
-        if elapsed >= PROBE_S and speed < FAST_SINGLE and size - pos >= PARALLEL_MIN:
+        if speed < FAST_SINGLE and (self.t.size or 0) - pos >= PARALLEL_MIN:
             log.info("%s: one connection gives %.1f MB/s; using %d", self.t.target.name, speed / 1e6, self.t.connections)
             self.t.single_bps = speed
             raise GoParallel()

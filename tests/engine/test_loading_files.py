@@ -28,7 +28,7 @@ def image(model) -> np.ndarray:
     import torch
 
     model.pipe.set_progress_bar_config(disable=True)
-    return model.pipe("a cat", num_inference_steps=2, height=64, width=64, output_type="np",
+    return model.pipe("a cat", num_inference_steps=1, height=64, width=64, output_type="np",
                       generator=torch.Generator().manual_seed(4)).images[0]
 
 

@@ -17,8 +17,8 @@ from engine import infotext
 from engine.jobs import GenParams, GenResult, JobControl
 from engine.models.loaded import LoadedModel
 from engine.pipes import PipeSet, pipes_for
-from engine.prompt_embeds import encode_pair
 from engine.samplers import prepare_scheduler
+from engine.scheduled_embeds import Conditioner
 from engine.steps import StepHook, cpu_generators, decode
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ class Batch:
 
     pipes: PipeSet
     params: GenParams
-    embeds: dict[str, Any]
+    conditioner: Conditioner
     seeds: list[int]
     control: JobControl
     index: int  # batch number, 0 .. n_iter - 1
@@ -42,7 +42,9 @@ class Batch:
     def common(self, pipe: Any, steps: int, hook: StepHook) -> dict[str, Any]:
         """Keyword arguments every pipeline call of this batch shares."""
         prepare_scheduler(pipe.scheduler, self.seeds, steps)
-        return {**self.embeds, "num_images_per_prompt": len(self.seeds),
+        plan = self.conditioner.for_steps(hook.pass_steps)
+        hook.schedule = plan if plan.changing else None
+        return {**plan.pipe_kwargs(), "num_images_per_prompt": len(self.seeds),
                 "num_inference_steps": steps, "guidance_scale": self.params.cfg_scale,
                 "generator": self.generators(), "output_type": "latent", **hook.pipe_kwargs()}
 
@@ -55,15 +57,14 @@ def generate(model: LoadedModel, params: GenParams, control: JobControl) -> GenR
     """Run the job; returns the images, their seeds and infotexts."""
     pipes = pipes_for(model)
     first_seed = resolve_seed(params.seed)
-    cond, uncond = encode_pair(pipes.txt2img, params.prompt, params.negative_prompt, params.clip_skip)
-    embeds = cond.pipe_kwargs(uncond)
+    conditioner = Conditioner(pipes.txt2img, params.prompt, params.negative_prompt, params.clip_skip)
     result = GenResult(images=[], seeds=[], infotexts=[])
     for n in range(max(1, params.n_iter)):
         if control.should_interrupt():
             result.interrupted = True
             break
         seeds = [first_seed + n * params.batch_size + i for i in range(params.batch_size)]
-        images = run_batch(Batch(pipes, params, embeds, seeds, control, n))
+        images = run_batch(Batch(pipes, params, conditioner, seeds, control, n))
         _collect(result, model, params, seeds, images)
         if control.should_skip():
             control.clear_skip()

@@ -74,11 +74,12 @@ def encode_pair(pipe: Any, prompt: str, negative: str, clip_skip: int = 1
     uncond = encode_prompt(pipe, negative, clip_skip)
     if cond.chunks != uncond.chunks:
         empty = encode_prompt(pipe, "", clip_skip)
-        cond, uncond = _pad(cond, uncond.chunks, empty), _pad(uncond, cond.chunks, empty)
+        cond, uncond = pad_embeds(cond, uncond.chunks, empty), pad_embeds(uncond, cond.chunks, empty)
     return cond, uncond
 
 
-def _pad(embeds: PromptEmbeds, chunks: int, empty: PromptEmbeds) -> PromptEmbeds:
+def pad_embeds(embeds: PromptEmbeds, chunks: int, empty: PromptEmbeds) -> PromptEmbeds:
+    """``embeds`` made ``chunks`` long with copies of the empty prompt's embedding (A1111)."""
     import torch
 
     missing = chunks - embeds.chunks

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.jobs import JobControl
+from engine.scheduled_embeds import ScheduledEmbeds, swap_kwargs
 
 logger = logging.getLogger(__name__)
 
@@ -29,18 +30,30 @@ class StepHook:
         self.total = total if total is not None else pass_steps
         self.blend = blend
         self.stopped = False
+        self.schedule: ScheduledEmbeds | None = None  # set when the prompt changes between steps
+        self._current: tuple[Any, Any] | None = None
 
     def __call__(self, pipe: Any, i: int, t: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
         latents = kwargs["latents"]
         if self.blend is not None:
             latents = kwargs["latents"] = self.blend(i, pipe, latents)
         runs = max(int(getattr(pipe, "_num_timesteps", 0) or 0), 1)
-        step = self.offset + min(self.pass_steps, math.ceil((i + 1) * self.pass_steps / runs))
-        self.control.on_step(self.image_index, step, self.total, latents)
+        done = min(self.pass_steps, math.ceil((i + 1) * self.pass_steps / runs))
+        if self.schedule is not None:
+            self._switch_prompt(pipe, done, kwargs)
+        self.control.on_step(self.image_index, self.offset + done, self.total, latents)
         if self.control.should_interrupt() or self.control.should_skip():
             pipe._interrupt = True
             self.stopped = True
         return kwargs
+
+    def _switch_prompt(self, pipe: Any, next_index: int, kwargs: dict[str, Any]) -> None:
+        assert self.schedule is not None
+        wanted = self.schedule.at(next_index)
+        current = self._current or self.schedule.at(0)
+        if wanted[0] is not current[0] or wanted[1] is not current[1]:
+            kwargs.update(swap_kwargs(self.schedule, next_index, pipe, kwargs["latents"].shape[0]))
+        self._current = wanted
 
     def pipe_kwargs(self) -> dict[str, Any]:
         return {"callback_on_step_end": self, "callback_on_step_end_tensor_inputs": ["latents"]}

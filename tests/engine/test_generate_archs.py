@@ -65,6 +65,11 @@ def test_sdxl_conditioning_uses_both_encoders_and_zeros_for_an_empty_negative(
     assert cond.embeds.shape == (1, 77, width)
     assert cond.pooled.shape == (1, pipe.text_encoder_2.config.projection_dim)
     assert not uncond.embeds.any() and not uncond.pooled.any()
+    edited = generate(model("sdxl", tmp_path_factory), GenParams(prompt="a [cat:dog:1]", steps=3, width=64,
+                                                                 height=64, seed=3), Control())
+    plain = generate(model("sdxl", tmp_path_factory), GenParams(prompt="a cat", steps=3, width=64,
+                                                                height=64, seed=3), Control())
+    assert not np.array_equal(np.asarray(edited.images[0]), np.asarray(plain.images[0]))
     theirs = pipe.encode_prompt("a cat", device="cpu", num_images_per_prompt=1,
                                 do_classifier_free_guidance=False)
     assert torch.allclose(cond.embeds, theirs[0], atol=1e-5)

@@ -137,3 +137,24 @@ def test_text_encoder_only_lora_changes_the_prompt_encoding(model, tmp_path: Pat
     assert {"encoder.layers.0.self_attn.q_proj", "encoder.layers.1.mlp.fc1"} <= wrapped
     assert not torch.equal(before, after)
     apply_loras(model, [])
+
+
+@pytest.mark.parametrize("variant", ["sdxl", "sd2"])
+def test_other_architectures_take_kohya_loras_with_either_block_names(tmp_path: Path, variant: str) -> None:
+    from engine.models.synth import write_checkpoint
+    from tests.engine.tinymodels import kohya_lora_for
+
+    model = load_checkpoint(write_tiny_checkpoint(tmp_path / f"{variant}.safetensors", variant))
+    plain = write_checkpoint(tmp_path / "plain.safetensors", kohya_lora_for(variant))
+    ldm = write_checkpoint(tmp_path / "ldm.safetensors", kohya_lora_for(variant, ldm_names=True))
+    base = image(model)
+    apply_loras(model, [(plain, 1.0)])
+    with_plain = image(model)
+    assert not np.array_equal(with_plain, base)
+    apply_loras(model, [(ldm, 1.0)])
+    assert np.array_equal(image(model), with_plain)
+    encoders = [model.pipe.text_encoder] + ([model.pipe.text_encoder_2] if variant == "sdxl" else [])
+    for te in encoders:
+        assert any(n.endswith("q_proj.lora_A") for n, _ in te.named_modules())
+    apply_loras(model, [(ldm, 0.0)])
+    assert np.array_equal(image(model), base)

@@ -155,3 +155,39 @@ def write_header_only(path: Path, tensors: dict[str, list[int]], metadata: dict[
 
 def tiny_config_names() -> list[str]:
     return sorted(TINY_CONFIGS)
+
+
+def kohya_lora_for(variant: str, rank: int = 4, seed: int = 13, ldm_names: bool = False,
+                   scale: float = 0.5) -> dict[str, Any]:
+    """A kohya LoRA over every attention projection of a tiny ``variant`` model and its text encoders.
+
+    SDXL files use ``lora_te1_``/``lora_te2_``; ``ldm_names`` writes UNet blocks as LDM names.
+    """
+    import torch
+
+    from engine.models.configs import read_json
+    from engine.models.ldm_keys import _unet_blocks
+
+    folder = config_dir(VARIANTS[variant])
+    gen = torch.Generator().manual_seed(seed)
+    blocks = sorted(_unet_blocks(read_json(folder / "unet" / "config.json")), key=lambda p: -len(p[0]))
+    out: dict[str, Any] = {}
+    unet = instantiate(folder, "unet", device="meta").state_dict()
+    for key, w in unet.items():
+        if ".attn" not in key or not key.endswith(("to_q.weight", "to_k.weight", "to_v.weight", "to_out.0.weight")):
+            continue
+        module = key.removesuffix(".weight")
+        if ldm_names:
+            hf, ldm = next(p for p in blocks if module.startswith(p[0]))
+            module = ldm + module[len(hf):]
+        _pair(out, "lora_unet_" + module.replace(".", "_"), w.shape[1], w.shape[0], rank, 4.0, gen, scale)
+    encoders = [n for n in ("text_encoder", "text_encoder_2") if (folder / n).is_dir()]
+    for i, name in enumerate(encoders):
+        prefix = "lora_te" if len(encoders) == 1 else f"lora_te{i + 1}"
+        te = instantiate(folder, name, device="meta").state_dict()
+        for key, w in te.items():
+            if key.endswith(("q_proj.weight", "v_proj.weight", "out_proj.weight")):
+                module = key.removeprefix("text_model.").removesuffix(".weight")
+                _pair(out, f"{prefix}_text_model_" + module.replace(".", "_"), w.shape[1], w.shape[0], rank, 4.0,
+                      gen, scale)
+    return out

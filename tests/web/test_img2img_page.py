@@ -79,3 +79,46 @@ def test_outputs_tab_lists_the_day_and_sends_to_img2img(page, engine):
     page.click("#lightbox [data-action='send.img2img']")
     page.wait_for_selector("#mask-canvas", state="visible")
     assert page.get_attribute("[data-tab='img2img']", "aria-selected") == "true"
+
+
+def test_png_info_from_elsewhere_loads_quoted_values_and_old_sampler_names(page, engine):
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    text = ('masterpiece, 1girl, (smile:1.2)\nwith a second line\nNegative prompt: lowres, bad hands\n'
+            'Steps: 28, Sampler: DPM++ 2M Karras, CFG scale: 6.5, Seed: 42, Size: 512x768, '
+            'Model hash: 3e71f329d8, Model: anything, Denoising strength: 0.45, Clip skip: 2, '
+            'Hires upscale: 1.5, Hires steps: 10, Hires upscaler: "Latent (nearest-exact)", '
+            'Lora hashes: "add_detail: 47aaaf0d2945", Version: v1.9.4')
+    meta = PngInfo()
+    meta.add_text("parameters", text)
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 48), "white").save(buf, "PNG", pnginfo=meta)
+    page.click("[data-tab='pnginfo']")
+    page.set_input_files("#png-file", files=[{"name": "a1111.png", "mimeType": "image/png", "buffer": buf.getvalue()}])
+    page.wait_for_selector("#png-table tr")
+    assert "add_detail: 47aaaf0d2945" in page.text_content("#png-table")
+    page.click("#png-to-txt2img")
+    expected = {
+        "#prompt": "masterpiece, 1girl, (smile:1.2)\nwith a second line", "#negative_prompt": "lowres, bad hands",
+        "#steps": "28", "#sampler_name": "DPM++ 2M", "#scheduler": "Karras", "#cfg_scale": "6.5", "#seed": "42",
+        "#width": "512", "#height": "768", "#clip_skip": "2", "#hr_scale": "1.5", "#hr_second_pass_steps": "10",
+        "#hr_upscaler": "Latent (nearest-exact)", "#hr_denoise": "0.45",
+    }
+    assert {sel: page.input_value(sel) for sel in expected} == expected
+    assert page.is_checked("#enable_hr")
+
+
+def test_png_info_reads_the_file_itself_when_the_engine_fails(page, engine):
+    files = sorted(engine.home.glob("outputs/*-images/*/*.png"))
+    if not files:
+        engine.post("/sdapi/v1/txt2img", {"prompt": "for the fallback", "steps": 2, "width": 64, "height": 64})
+        files = sorted(engine.home.glob("outputs/*-images/*/*.png"))
+    page.route("**/sdapi/v1/png-info", lambda route: route.fulfill(
+        status=500, content_type="text/plain", body='Traceback (most recent call last):\n  File "x.py"'))
+    page.click("[data-tab='pnginfo']")
+    page.set_input_files("#png-file", str(files[0]))
+    page.wait_for_selector("#png-table tr")
+    error = page.text_content("#png-error")
+    assert "The engine failed" in error and "Traceback" not in error
+    assert "Steps" in page.text_content("#png-table")

@@ -8,6 +8,7 @@ first and then ends the whole process tree.
 
 from __future__ import annotations
 
+import codecs
 import collections
 import logging
 import os
@@ -50,6 +51,7 @@ class EngineProcess(QObject):
         self.restarts = 0
         self._proc: QProcess | None = None
         self._partial = ""
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._settings = Settings()
         self._check_args: list[str] = []
         self._closing = False  # set at quit: nothing starts any more
@@ -106,12 +108,13 @@ class EngineProcess(QObject):
                        on_error=lambda exc: self._crash(-1), name="free-port")
 
     def _launch(self, port: int) -> None:
-        if self._closing:
-            return
+        if self._closing or self.state is not EngineState.STARTING:
+            return  # quitting, or the start was called off meanwhile
         self.port = port
         self.url = ""
         self.startup_seconds = None
         self._partial = ""
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         args = engine_command.engine_args(
             self._settings, self.home, port, self._check_args, parent_pid=os.getpid()
         )
@@ -133,7 +136,8 @@ class EngineProcess(QObject):
     def _read(self) -> None:
         if self._proc is None:
             return
-        data = bytes(self._proc.readAllStandardOutput().data()).decode("utf-8", errors="replace")
+        # incremental: a character split between two reads is not broken
+        data = self._decoder.decode(bytes(self._proc.readAllStandardOutput().data()))
         text = self._partial + data.replace("\r\n", "\n").replace("\r", "\n")
         *complete, self._partial = text.split("\n")
         if complete:

@@ -86,6 +86,7 @@ def main() -> int:
     ready, stop = threading.Event(), threading.Event()
     server = serve(args.port, ready, stop, obey=mode != "stubborn")
     print(f"Running on local URL:  http://127.0.0.1:{args.port}", flush=True)
+    print("已加载模型：演示模型", flush=True)  # non-ASCII output must arrive intact
     time.sleep(float(os.environ.get("FAKE_ENGINE_DELAY", "0.2")))
     if mode == "startfail":
         print("ERROR: Could not load broken.safetensors: incomplete metadata", flush=True)

@@ -36,6 +36,7 @@ def test_start_running_stop_leaves_no_process(qtbot, make_window, port, monkeypa
     assert pids and all(psutil.pid_exists(p) for p in pids)
     # the stand-in got the arguments the launcher derives from settings
     assert any(f"--port {port}" in line and "--parent-pid" in line for line in window.ctx.console)
+    assert "已加载模型：演示模型" in window.ctx.console
     qtbot.mouseClick(home.start_button, qtbot_left())
     wait_state(qtbot, engine, EngineState.STOPPED)
     assert "engine stopped" in window.ctx.console  # it left through /maple/v1/shutdown

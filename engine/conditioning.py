@@ -103,10 +103,17 @@ def tokenize_chunks(tokenizer: Any, prompt: str) -> tuple[list[Chunk], int]:
     return chunker.chunks, chunker.count
 
 
-def token_count(tokenizer: Any, prompt: str) -> tuple[int, int]:
-    """A1111's counter for the web page: (tokens, chunks); the limit shown is 75 * chunks."""
+def token_count(tokenizer: Any, prompt: str, steps: int = 150) -> tuple[int, int]:
+    """A1111's counter for the web page: (tokens, chunks); the limit shown is 75 * chunks.
+
+    With prompt editing or alternation, the longest of the texts used at some step counts.
+    """
+    from engine.prompt_schedule import has_schedule, prompt_schedule
+
     clean, _ = extract_loras(prompt)
-    chunks, count = tokenize_chunks(tokenizer, clean)
+    texts = [t for _, t in prompt_schedule(clean, steps)] if has_schedule(clean) else [clean]
+    counted = [tokenize_chunks(tokenizer, text) for text in texts]
+    chunks, count = max(counted, key=lambda pair: pair[1])
     return count, len(chunks)
 
 

@@ -61,6 +61,7 @@ def test_weights_land_on_their_tokens(pipe) -> None:
 def test_token_count_ignores_lora_tags_and_weight_syntax(pipe) -> None:
     assert token_count(pipe.tokenizer, "<lora:detail:0.8>(a cat:1.2)") == token_count(pipe.tokenizer, "a cat")
     assert token_count(pipe.tokenizer, "") == (0, 1)
+    assert token_count(pipe.tokenizer, f"[cat:{words(80)}:5]") == (80, 2)  # the longest text counts
 
 
 def test_sd2_style_padding_after_one_end_token(tmp_path: Path) -> None:

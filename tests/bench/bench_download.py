@@ -119,6 +119,7 @@ def bench_plain(work: Path, size: int, runs: int) -> None:
         sides: dict[str, list[float]] = {"curl -o (no hash)": [], "Maple default (8 conn, sha256)": [], "Maple 1 connection (sha256)": []}
         order = [("curl -o (no hash)", curl(server.url)), ("Maple default (8 conn, sha256)", maple(server.url, size, sha, 8)),
                  ("Maple 1 connection (sha256)", maple(server.url, size, sha, 1))]
+        timed(maple(server.url, size, sha, 1), work / "out", size, 1, "warm-up")  # first-call costs in this process
         for r in range(runs):  # interleaved and rotated, so load on this machine hits every side alike
             for name, run in order[r % 3 :] + order[: r % 3]:
                 sides[name] += timed(run, work / "out", size, 1, name)

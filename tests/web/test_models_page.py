@@ -105,3 +105,23 @@ def test_chinese_browser_gets_chinese(browser, engine):
         assert pg.text_content("[data-tab='txt2img']") == "文生图"
     finally:
         context.close()
+
+
+def test_switching_the_vae(page, engine):
+    from safetensors.numpy import load_file, save_file
+
+    vae = engine.home / "models" / "VAE" / "web_test_vae.safetensors"
+    if not vae.exists():
+        weights = load_file(str(_demo_file(engine)))
+        prefix = "first_stage_model."
+        save_file({k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)}, str(vae))
+    page.click("#refresh-models")
+    page.wait_for_selector("#vae option[value='web_test_vae.safetensors']", state="attached")
+    try:
+        page.select_option("#vae", "web_test_vae.safetensors")
+        page.wait_for_selector("#model-status.ok")
+        set_small(page)
+        generate_and_wait(page)
+        assert "VAE: web_test_vae.safetensors" in page.text_content("#info-text")
+    finally:
+        engine.post("/sdapi/v1/options", {"sd_vae": "Automatic"})

@@ -144,6 +144,7 @@ def bench_console(seconds: float, rate: int) -> None:
             timer = QTimer(interval=10)
             timer.timeout.connect(tick)
             before = counted[0]
+            cpu0 = time.process_time()
             timer.start()
             end = time.monotonic() + seconds
             while time.monotonic() < end:
@@ -151,9 +152,11 @@ def bench_console(seconds: float, rate: int) -> None:
                 time.sleep(0.001)
             timer.stop()
             got = (counted[0] - before) / seconds
+            cpu = 100 * (time.process_time() - cpu0) / seconds
             worst, p99 = max(delays), statistics.quantiles(delays, n=100)[98]
             print(f"  {label}: event-loop delay max {worst:.1f} ms, p99 {p99:.1f} ms, "
-                  f"median {statistics.median(delays):.1f} ms; console lines received {got:,.0f}/s")
+                  f"median {statistics.median(delays):.1f} ms; console lines received {got:,.0f}/s; "
+                  f"launcher CPU {cpu:.0f}% of a core")
             return worst, p99
 
         print(f"console event-loop delay over {seconds:.0f} s (10 ms timer, lateness):")

@@ -40,7 +40,8 @@ class Pieces:
         assert t.size is not None
         self.t, self.size, self.ps = t, t.size, t.state.piece_size
         self.count = -(-self.size // self.ps)
-        self.lock = threading.Lock()
+        self.lock = t.lock  # the one the state is saved under: no dict changes mid-save
+        self._first_open = 0
         self.pending = [i for i in range(self.count) if self.done_in(i) < self.length(i)]
 
     def length(self, i: int) -> int:
@@ -60,9 +61,10 @@ class Pieces:
         self.t.meter.add(n)
 
     def frontier(self) -> int:
-        k = 0
+        k = self._first_open
         while k < self.count and self.done_in(k) >= self.length(k):
             k += 1
+        self._first_open = k
         return self.size if k == self.count else k * self.ps + self.done_in(k)
 
 

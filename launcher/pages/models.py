@@ -52,6 +52,10 @@ class ModelsPage(Page):
         self.status = muted()
         self._build_toolbar()
         self.body.addWidget(self.tabs, 3)
+        self.details = muted()  # the whole description of the catalog entry chosen
+        self.details.hide()
+        self.body.addWidget(self.details)
+        self.catalog_table.itemSelectionChanged.connect(self._show_details)
         self.body.addWidget(self.status)
         self.url = QLineEdit(placeholderText=tr("Paste a model URL (Hugging Face, Civitai or a direct link)"))
         self.add_url_button = button(tr("Add by URL"), "download", self.add_url)
@@ -73,8 +77,17 @@ class ModelsPage(Page):
                                 self.remove_button, self.folder_button, self.copy_button, self.download_button))
         self._update_buttons()
 
+    def _show_details(self) -> None:
+        items = self.catalog_table.selectedItems()
+        entry = self.catalog.by_id(items[0].data(Qt.ItemDataRole.UserRole)) if items and self.catalog else None
+        if entry is not None:
+            self.details.setText(f"<b>{entry.name}</b> — {entry.description.get(self.ctx.lang)}")
+        self.details.setVisible(entry is not None and self.tabs.currentWidget() is self.catalog_table)
+
     def _update_buttons(self) -> None:
         on_catalog = self.tabs.currentWidget() is self.catalog_table
+        if hasattr(self, "details"):
+            self.details.setVisible(on_catalog and bool(self.catalog_table.selectedItems()))
         for widget in (self.verify_button, self.remove_button, self.folder_button, self.copy_button):
             widget.setVisible(not on_catalog)
         self.download_button.setVisible(on_catalog)

@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from installer.settings import load_settings
@@ -150,6 +151,11 @@ def test_models_page_lists_installed_models_and_the_catalog(qtbot, make_window, 
     assert rows["broken.safetensors"][4].startswith("broken")
     assert page.tables["lora"].rowCount() == 1
     assert page.catalog_table.rowCount() > 0
+    page.tabs.setCurrentWidget(page.catalog_table)
+    page.catalog_table.selectRow(0)
+    first = page.catalog.by_id(page.catalog_table.item(0, 0).data(Qt.ItemDataRole.UserRole))
+    assert first.description.get("en") in page.details.text()
+    page.tabs.setCurrentWidget(table)
     # copy the hash of the selected model
     row = [r for r in range(table.rowCount()) if table.item(r, 0).text() == "mine.safetensors"][0]
     table.selectRow(row)

@@ -136,12 +136,12 @@ def retrying(t: Transfer, step: Callable[[], bool], progress_of: Callable[[], in
         except RETRYABLE as exc:
             error = exc
             t.responded = t.responded or isinstance(exc, RetryableHTTP)
-        progressed = progress_of() > before
-        attempt = 1 if progressed else attempt + 1
+        attempt = 0 if progress_of() > before else attempt + 1  # failures in a row without a byte gained
         tries = t.policy.attempts if t.responded else min(t.policy.attempts, UNREACHABLE_ATTEMPTS)
         if attempt >= tries:
             raise SourceFailedError(f"{t.url} kept failing ({error or 'the connection ended early'}) after {tries} tries") from error
-        delay = 0.0 if progressed and retry_after_of(error) is None else t.policy.delay(attempt, retry_after_of(error))
+        wait = retry_after_of(error)
+        delay = 0.0 if attempt == 0 and wait is None else t.policy.delay(max(attempt, 1), wait)
         log.info("%s: %s; retrying in %.1fs", t.target.name, error or "connection ended early", delay)
         t.meter.set(state="retrying")
         if t.stop.wait(delay):

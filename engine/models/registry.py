@@ -95,8 +95,6 @@ class ModelRegistry:
                 if entry.state is State.BROKEN:
                     log.info("Not listing %s: %s", entry.name, entry.reason)
                 continue
-            if entry.kind == "checkpoint" and entry.arch == "unknown" and not entry.path.is_dir():
-                continue
             items[entry.kind].append(_info(entry))
         with self._lock:
             self._items = items

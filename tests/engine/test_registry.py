@@ -12,7 +12,12 @@ from engine.models.errors import ModelNotFoundError, UnsafeModelPathError
 from engine.models.registry import ModelRegistry
 from installer.hash_cache import HashCache
 from installer.home import Home
-from tests.engine.tinymodels import write_tiny_checkpoint, write_tiny_lora, write_tiny_vae
+from tests.engine.tinymodels import (
+    write_ckpt,
+    write_tiny_checkpoint,
+    write_tiny_lora,
+    write_tiny_vae,
+)
 
 
 def sha(path: Path) -> str:
@@ -95,3 +100,10 @@ def test_shared_a1111_folder_and_demo_label(filled: Home, tmp_path: Path) -> Non
     demo = reg.find_checkpoint("maple-demo-noise")
     assert demo.is_demo and "draws noise" in demo.label
     assert reg.find_lora("shared-style").location == str(shared)
+
+
+def test_ckpt_checkpoints_are_listed_and_found(filled: Home) -> None:
+    write_ckpt(filled.models_dir("checkpoint") / "old.ckpt", "sd1")
+    reg = ModelRegistry(filled)
+    info = reg.find_checkpoint("old")
+    assert info.name == "old.ckpt" and info.title.startswith("old.ckpt [")

@@ -75,3 +75,28 @@ def test_fp16_nan_is_decoded_again_in_fp32(tmp_path: Path) -> None:
     images = decode_latents_safely(model, latents())
     assert not torch.isnan(images).any()
     assert model.pipe.vae.dtype == torch.float32
+
+
+def test_pt_vae_loads_and_a_pickled_one_is_refused(model, tmp_path: Path) -> None:
+    import os
+
+    import torch
+    from safetensors.torch import load_file
+
+    source = write_tiny_vae(tmp_path / "plain.safetensors")
+    apply_vae(model, source)
+    expected = decode_latents_safely(model, latents())
+    tensors = load_file(str(source))
+    torch.save({"state_dict": tensors}, str(tmp_path / "old-vae.pt"))
+    apply_vae(model, tmp_path / "old-vae.pt")
+    assert torch.equal(decode_latents_safely(model, latents()), expected)
+
+    class Payload:
+        def __reduce__(self):
+            return (os.mkdir, (str(tmp_path / "ran"),))
+
+    torch.save({"state_dict": tensors, "extra": Payload()}, str(tmp_path / "evil.pt"))
+    with pytest.raises(VaeError):
+        apply_vae(model, tmp_path / "evil.pt")
+    assert not (tmp_path / "ran").exists()
+    apply_vae(model, "Automatic")

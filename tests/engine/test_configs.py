@@ -25,7 +25,8 @@ from engine.models.synth import instantiate, ldm_state_dict, model_names
 from installer.modelfile import inspect
 from tests.engine.tinymodels import write_header_only
 
-REFERENCE = Path("/work/shared/reference-configs")
+# The project's shared folder sits beside the checkout; the parameter counts below need no files.
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference-configs"
 REF_NAMES = {"sd1": "sd15", "sd1-inpaint": "sd15-inpainting", "sd2": "sd21", "sdxl": "sdxl-base",
              "sdxl-refiner": "sdxl-refiner"}
 ARCHS = list(REF_NAMES)

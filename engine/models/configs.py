@@ -105,7 +105,7 @@ def check_config_dir(folder: Path) -> None:
 @lru_cache(maxsize=1)
 def _bpe() -> tuple[dict[str, int], tuple[tuple[str, str], ...]]:
     vocab = json.loads((BPE_DIR / "vocab.json").read_text(encoding="utf-8"))
-    lines = (BPE_DIR / "merges.txt").read_text(encoding="utf-8").split("\n")[1:]
+    lines = (BPE_DIR / "merges.txt").read_text(encoding="utf-8").replace("\r\n", "\n").split("\n")[1:]
     merges = tuple((a, b) for a, _, b in (m.partition(" ") for m in lines if m))
     return vocab, merges
 

@@ -36,11 +36,15 @@ def is_sdxl(pipe: Any) -> bool:
     return getattr(pipe, "text_encoder_2", None) is not None
 
 
-def encode_prompt(pipe: Any, prompt: str, clip_skip: int = 1) -> PromptEmbeds:
-    """Embeddings of one prompt (LoRA tags removed) for ``pipe``'s text encoder(s)."""
+def encode_prompt(pipe: Any, prompt: str, clip_skip: int = 1, device: Any = None) -> PromptEmbeds:
+    """Embeddings of one prompt (LoRA tags removed) for ``pipe``'s text encoder(s).
+
+    ``device``: the pipeline's execution device, if the caller has it (finding it walks every
+    module of the pipeline, which costs more than encoding a short prompt).
+    """
     import torch
 
-    device = pipe._execution_device
+    device = pipe._execution_device if device is None else device
     with torch.no_grad():
         if is_sdxl(pipe):
             return _encode_sdxl(pipe, prompt, device)

@@ -48,6 +48,7 @@ class Conditioner:
     negative: str
     clip_skip: int = 1
     _encoded: dict[str, PromptEmbeds] = field(default_factory=dict)
+    _device: Any = None
     _plans: dict[int, ScheduledEmbeds] = field(default_factory=dict)
 
     def for_steps(self, steps: int) -> ScheduledEmbeds:
@@ -64,6 +65,8 @@ class Conditioner:
         else:
             uncond = [(end, self._encode(text)) for end, text in _texts(self.negative, steps)]
         chunks = max(e.chunks for _, e in cond + uncond)
+        if all(e.chunks == chunks for _, e in cond + uncond):
+            return ScheduledEmbeds(cond, uncond)
         empty = self._encode("")
         return ScheduledEmbeds([(end, pad_embeds(e, chunks, empty)) for end, e in cond],
                                [(end, pad_embeds(e, chunks, empty)) for end, e in uncond])
@@ -71,7 +74,9 @@ class Conditioner:
     def _encode(self, text: str) -> PromptEmbeds:
         found = self._encoded.get(text)
         if found is None:
-            found = self._encoded[text] = encode_prompt(self.pipe, text, self.clip_skip)
+            if self._device is None:
+                self._device = self.pipe._execution_device
+            found = self._encoded[text] = encode_prompt(self.pipe, text, self.clip_skip, self._device)
         return found
 
 

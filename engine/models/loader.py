@@ -53,19 +53,10 @@ def load_checkpoint(
     saves hashing the file here.
     """
     start = time.perf_counter()
-    info = inspect_checkpoint(Path(path), allow_pickle=allow_pickle)
     dev = resolve_device(device)
     dt = resolve_dtype(dtype, dev)
-    pipe = _build(info, dt)
-    if info.arch == "sd2" and info.format != "diffusers":
-        set_prediction_type(pipe)
-    use_sdpa(pipe)
-    mode = place(pipe, dev, vram_mode)
-    model = LoadedModel(
-        pipe=pipe, arch=info.arch, name=name or info.path.name, path=info.path,
-        sha256=sha256 or file_sha256(info.path), device=dev, dtype=dt,
-        config_dir=info.config_dir, format=info.format, vram_mode=mode,
-    )
+    model = _load(Path(path), dt, allow_pickle, sha256, name)
+    _finish(model, dev, vram_mode)
     log.info("Loaded %s (%s, %s, %s) in %.1fs", model.name, model.arch, dev, dt, time.perf_counter() - start)
     return model
 
@@ -73,18 +64,43 @@ def load_checkpoint(
 def switch_model(current: LoadedModel | None, path: str | Path, **kwargs: Any) -> LoadedModel:
     """Load ``path`` and free ``current`` only once the new model works.
 
-    The new model is read on the CPU first; if anything fails, ``current`` is untouched and the
+    The new model is read into RAM first; if anything fails, ``current`` is untouched and the
     error propagates. Then ``current`` is released and the new one moved to its device.
     """
-    device = resolve_device(kwargs.pop("device", "cpu"))
+    dev = resolve_device(kwargs.pop("device", "cpu"))
     vram_mode = kwargs.pop("vram_mode", "high")
-    dtype = resolve_dtype(kwargs.pop("dtype", None), device)
-    new = load_checkpoint(path, device="cpu", dtype=dtype, **kwargs)
+    dt = resolve_dtype(kwargs.pop("dtype", None), dev)
+    new = _load(Path(path), dt, kwargs.pop("allow_pickle", False), kwargs.pop("sha256", None),
+                kwargs.pop("name", None))
+    if kwargs:
+        unload(new)
+        raise TypeError(f"switch_model() got unexpected arguments: {', '.join(kwargs)}")
     if current is not None:
         unload(current)
-    new.device = device
-    new.vram_mode = place(new.pipe, device, vram_mode)
+    _finish(new, dev, vram_mode)
     return new
+
+
+def _load(path: Path, dtype: Any, allow_pickle: bool, sha256: str | None, name: str | None) -> LoadedModel:
+    """Read and build the pipeline in RAM (the CPU), with every check that can fail."""
+    import torch
+
+    info = inspect_checkpoint(path, allow_pickle=allow_pickle)
+    pipe = _build(info, dtype)
+    return LoadedModel(
+        pipe=pipe, arch=info.arch, name=name or info.path.name, path=info.path,
+        sha256=sha256 or file_sha256(info.path), device=torch.device("cpu"), dtype=dtype,
+        config_dir=info.config_dir, format=info.format,
+    )
+
+
+def _finish(model: LoadedModel, device: Any, vram_mode: str) -> None:
+    """SDPA attention, the device per VRAM mode, then what needs the model running (SD2's type)."""
+    use_sdpa(model.pipe)
+    model.vram_mode = place(model.pipe, device, vram_mode)
+    model.device = device
+    if model.arch == "sd2" and model.format != "diffusers":
+        set_prediction_type(model.pipe)
 
 
 def unload(model: LoadedModel) -> None:

@@ -67,14 +67,14 @@ def switch_model(current: LoadedModel | None, path: str | Path, **kwargs: Any) -
     The new model is read into RAM first; if anything fails, ``current`` is untouched and the
     error propagates. Then ``current`` is released and the new one moved to its device.
     """
+    unknown = set(kwargs) - {"device", "vram_mode", "dtype", "allow_pickle", "sha256", "name"}
+    if unknown:
+        raise TypeError(f"switch_model() got unexpected arguments: {', '.join(sorted(unknown))}")
     dev = resolve_device(kwargs.pop("device", "cpu"))
     vram_mode = kwargs.pop("vram_mode", "high")
     dt = resolve_dtype(kwargs.pop("dtype", None), dev)
     new = _load(Path(path), dt, kwargs.pop("allow_pickle", False), kwargs.pop("sha256", None),
                 kwargs.pop("name", None))
-    if kwargs:
-        unload(new)
-        raise TypeError(f"switch_model() got unexpected arguments: {', '.join(kwargs)}")
     if current is not None:
         unload(current)
     _finish(new, dev, vram_mode)

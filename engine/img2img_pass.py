@@ -166,10 +166,10 @@ class _Blend:
         if i + 1 >= len(loop):
             return self.final(latents)
         kept = scheduler.add_noise(self.init, self.noise, loop[i + 1 : i + 2])
-        return kept * (1 - self.mask) + latents * self.mask
+        return (kept * (1 - self.mask) + latents * self.mask).to(latents.dtype)
 
     def final(self, latents: Any) -> Any:
-        return self.init * (1 - self.mask) + latents * self.mask
+        return (self.init * (1 - self.mask) + latents * self.mask).to(latents.dtype)
 
 
 def _inpaint_model(batch: Batch, sources: list[Image.Image], masks: MaskSet | None,

@@ -81,12 +81,28 @@ def _decode(vae: Any, latents: Any) -> Any:
 
 
 def encode(pipe: Any, pixels: Any, generators: list[Any]) -> Any:
-    """Pixels in [-1, 1] (batch, 3, h, w) -> scaled latents, one generator per image."""
+    """Pixels in [-1, 1] (batch, 3, h, w) -> scaled latents, one generator per image.
+
+    Like decoding, an fp16 VAE that gives NaN is retried in fp32 (and stays fp32).
+    """
     import torch
 
     vae = pipe.vae
-    device = pipe._execution_device
-    pixels = pixels.to(device=device, dtype=vae.dtype)
+    states = [g.get_state() for g in generators]
+    latents = _encode(vae, pixels.to(pipe._execution_device), generators)
+    if torch.isnan(latents).any() and vae.dtype != torch.float32:
+        logger.warning("the VAE gave NaN at %s while encoding; using full precision", vae.dtype)
+        vae.to(dtype=torch.float32)
+        for generator, state in zip(generators, states, strict=True):
+            generator.set_state(state)
+        latents = _encode(vae, pixels.to(pipe._execution_device), generators)
+    return latents
+
+
+def _encode(vae: Any, pixels: Any, generators: list[Any]) -> Any:
+    import torch
+
+    pixels = pixels.to(dtype=vae.dtype)
     with torch.no_grad():
         parts = [vae.encode(pixels[i : i + 1]).latent_dist.sample(generators[i])
                  for i in range(pixels.shape[0])]

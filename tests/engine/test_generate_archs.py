@@ -107,3 +107,22 @@ def test_derived_pipelines_keep_each_modules_precision(tmp_path: Path) -> None:
         assert derived.unet is m.pipe.unet and derived.vae is m.pipe.vae
     assert m.pipe.unet.dtype == m.pipe.text_encoder.dtype == torch.float16
     assert m.pipe.vae.dtype == torch.float32
+
+
+def test_half_precision_unet_with_a_full_precision_vae(tmp_path: Path) -> None:
+    """After a NaN rescue the VAE is fp32 while the UNet stays fp16: every path must still run."""
+    from tests.engine.tinypipe import loaded
+
+    torch.set_num_threads(1)
+    m = loaded(tmp_path)
+    m.pipe.unet.to(torch.float16)
+    m.pipe.text_encoder.to(torch.float16)
+    m.dtype = torch.float16
+    mask = Image.new("L", (32, 32), 0)
+    mask.paste(255, (0, 0, 16, 32))
+    base = {"prompt": "a cat", "steps": 2, "width": 32, "height": 32, "seed": 1}
+    jobs = [GenParams(**base, enable_hr=True, hr_scale=1.5, hr_upscaler="Lanczos", denoising_strength=0.5),
+            GenParams(**base, mode="img2img", init_images=(Image.new("RGB", (32, 32), "red"),), mask=mask,
+                      inpainting_fill=2, denoising_strength=1.0)]
+    for params in jobs:
+        assert generate(m, params, Control()).images[0].size[0] in (32, 48)

@@ -79,7 +79,16 @@ class ModelManager:
                 return
             except Exception as exc:
                 log.error("Could not load %s: %s", entry.name, exc)
-        raise EngineError("No checkpoint could be loaded", "Check the files with maple-models verify.")
+        self._load_demo()
+
+    def _load_demo(self) -> None:
+        """Last resort: no checkpoint in the folders loads, so start with the demo model."""
+        from engine.models.demo import ensure_demo_model
+
+        log.warning("No checkpoint could be loaded: starting with Maple's demo model, which draws noise.")
+        path = ensure_demo_model(self.config.home)
+        self.registry.refresh()
+        self.select(path.name)
 
     def _startup_candidates(self) -> list[Any]:
         entries = self.checkpoint_entries()

@@ -117,6 +117,9 @@ def run(config: EngineConfig, timer: StartupTimer) -> int:
         if not server.thread.is_alive():
             log.error("The HTTP server stopped unexpectedly.")
             return _stop(service, server, 1)
+        if service.startup_error is not None:
+            log.error("The engine could not start: %s", service.startup_error)
+            return _stop(service, server, 1)
     return _stop(service, server, 0)
 
 

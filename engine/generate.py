@@ -4,6 +4,10 @@ Seeds: -1 picks a random seed; image i of the job uses seed + i, with its own CP
 the same seed and settings give the same image on any device. The prompt is encoded once per
 job. Interrupt stops the job and returns what exists (the current batch's partial images
 included, as A1111 does); skip stops the current batch and goes on with the next.
+
+Progress: ``control.on_step(batch_number, step, total, latents)`` after every step, where
+``batch_number`` runs 0 .. n_iter - 1 and, with hires fix, the second pass continues the count
+(``total`` = first-pass steps + second-pass steps).
 """
 
 from __future__ import annotations

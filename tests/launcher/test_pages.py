@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from installer.settings import load_settings
-from tests.installer.st_files import LORA, SD1_CHECKPOINT, write_st
+from tests.installer.st_files import LORA, SD1_CHECKPOINT, point_trash_at, write_st
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -189,7 +189,7 @@ def _level(name: str):
 
 
 def test_models_verify_and_remove_to_the_trash(qtbot, make_window, home, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))  # the trash lives here on Linux
+    trash = point_trash_at(tmp_path / "xdg", monkeypatch)  # never the user's real trash
     ckpt = write_st(home.models_dir("checkpoint") / "mine.safetensors", SD1_CHECKPOINT)
     window = make_window()
     window.show_page("models")
@@ -202,7 +202,7 @@ def test_models_verify_and_remove_to_the_trash(qtbot, make_window, home, tmp_pat
     page.remove_selected()
     qtbot.waitUntil(lambda: "moved to the trash" in page.status.text(), timeout=15000)
     assert not ckpt.exists()
-    assert list((tmp_path / "xdg").rglob("mine.safetensors"))
+    assert (trash / "mine.safetensors").exists()
     assert page.tables["checkpoint"].rowCount() == 0
 
 

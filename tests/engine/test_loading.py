@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from engine.models.demo import ensure_demo_model
 from engine.models.errors import ModelBrokenError, ModelNotFoundError, UnsupportedModelError
 from engine.models.loader import load_checkpoint, unload
-from tests.engine.tinymodels import write_tiny_checkpoint, write_tiny_lora
+from tests.engine.tinymodels import refuse_sockets, write_tiny_checkpoint, write_tiny_lora
 
 
 def _generate(model, size: int = 64, steps: int = 2):
@@ -22,19 +21,9 @@ def _generate(model, size: int = 64, steps: int = 2):
 
 
 @pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch):
+def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every socket operation fails while the test runs; records attempts."""
-    attempts: list[str] = []
-
-    def refuse(*args, **kwargs):
-        attempts.append(repr(args[:2]))
-        raise OSError("network access refused by the test")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    return attempts
+    return refuse_sockets(monkeypatch)
 
 
 def test_demo_loads_offline_and_generates(home, no_network) -> None:
@@ -148,3 +137,37 @@ def test_vram_modes_choose_the_offload(device, mode, call, in_effect) -> None:
     assert pipe.calls == ([call] if call else [])
     assert resolve_dtype(None, torch.device(device)) == (torch.float16 if device == "cuda" else torch.float32)
     assert resolve_dtype("bf16", torch.device(device)) == torch.bfloat16
+
+
+OFFLINE_SCRIPT = """
+import socket, sys
+attempts = []
+def refuse(*a, **k):
+    attempts.append(repr(a[:2]))
+    raise OSError("network refused")
+socket.socket.connect = refuse
+socket.getaddrinfo = refuse
+socket.create_connection = refuse
+from pathlib import Path
+from engine.models.loader import load_checkpoint
+for path in sys.argv[1:]:
+    model = load_checkpoint(Path(path))
+    assert model.pipe.tokenizer("a cat").input_ids == [49406, 320, 2368, 49407]
+print("attempts:", attempts)
+"""
+
+
+def test_loading_needs_no_offline_switches(tmp_path: Path) -> None:
+    """Without HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE, loading still makes no connection attempt."""
+    import os
+    import subprocess
+    import sys
+
+    files = [write_tiny_checkpoint(tmp_path / f"{v}.safetensors", v) for v in ("sd1", "sdxl")]
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    root = Path(__file__).resolve().parents[2]
+    env["PYTHONPATH"] = str(root)
+    out = subprocess.run([sys.executable, "-c", OFFLINE_SCRIPT, *map(str, files)], env=env, cwd=root,
+                         capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "attempts: []" in out.stdout

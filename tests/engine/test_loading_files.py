@@ -11,7 +11,12 @@ import pytest
 
 from engine.models.errors import ModelBrokenError, ModelNotFoundError, PickleRefusedError
 from engine.models.loader import load_checkpoint, switch_model
-from tests.engine.tinymodels import write_ckpt, write_tiny_checkpoint
+from tests.engine.tinymodels import refuse_sockets, write_ckpt, write_tiny_checkpoint
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    return refuse_sockets(monkeypatch)
 
 
 class Payload:
@@ -32,11 +37,12 @@ def image(model) -> np.ndarray:
                       generator=torch.Generator().manual_seed(4)).images[0]
 
 
-def test_tensor_only_ckpt_loads_like_the_safetensors(tmp_path: Path) -> None:
+def test_tensor_only_ckpt_loads_like_the_safetensors(tmp_path: Path, no_network) -> None:
     a = load_checkpoint(write_tiny_checkpoint(tmp_path / "m.safetensors", "sd1"))
     b = load_checkpoint(write_ckpt(tmp_path / "m.ckpt", "sd1"))
     assert (b.arch, b.format) == ("sd1", "ckpt")
     assert np.array_equal(image(a), image(b))
+    assert no_network == []
 
 
 def test_ckpt_with_pickled_code_is_refused_before_it_runs(tmp_path: Path) -> None:
@@ -74,13 +80,14 @@ def test_wrong_shapes_are_broken_not_a_crash(tmp_path: Path) -> None:
         load_checkpoint(path)
 
 
-def test_diffusers_folder_loads_offline(tmp_path: Path) -> None:
+def test_diffusers_folder_loads_offline(tmp_path: Path, no_network) -> None:
     source = load_checkpoint(write_tiny_checkpoint(tmp_path / "m.safetensors", "sd1"))
     folder = tmp_path / "my-model"
     source.pipe.save_pretrained(str(folder))
     model = load_checkpoint(folder)
     assert (model.arch, model.format, model.sha256) == ("sd1", "diffusers", None)
     assert np.array_equal(image(model), image(source))
+    assert no_network == []
 
 
 def test_failed_switch_keeps_the_current_model_working(tmp_path: Path) -> None:

@@ -191,3 +191,19 @@ def kohya_lora_for(variant: str, rank: int = 4, seed: int = 13, ldm_names: bool 
                 _pair(out, f"{prefix}_text_model_" + module.replace(".", "_"), w.shape[1], w.shape[0], rank, 4.0,
                       gen, scale)
     return out
+
+
+def refuse_sockets(monkeypatch: Any) -> list[str]:
+    """Make every socket connection and name lookup fail; returns the list of attempts seen."""
+    import socket
+
+    attempts: list[str] = []
+
+    def refuse(*args: Any, **_kwargs: Any) -> Any:
+        attempts.append(repr(args[:2]))
+        raise OSError("network access refused by the test")
+
+    for obj, name in ((socket.socket, "connect"), (socket.socket, "connect_ex"), (socket, "getaddrinfo"),
+                      (socket, "create_connection")):
+        monkeypatch.setattr(obj, name, refuse)
+    return attempts

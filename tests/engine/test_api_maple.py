@@ -86,3 +86,12 @@ def test_auth_when_listening(tmp_path) -> None:
         assert c.get("/sdapi/v1/sd-models", auth=("ann", "wrong")).status_code == 401
         assert c.get("/sdapi/v1/sd-models", auth=("ann", "pw")).status_code == 200
         assert c.post("/sdapi/v1/txt2img", json=SMALL, auth=("ann", "pw")).status_code == 200
+
+
+def test_start_falls_back_to_the_demo_when_no_checkpoint_loads(tmp_path) -> None:
+    home = Home(tmp_path / "home").ensure()
+    (home.models_dir("checkpoint") / "half.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":")
+    with running_engine(home, "--model", "half.safetensors") as eng:
+        info = eng.client.get("/maple/v1/info").json()
+        assert info["demo"] is True and info["model"].startswith("maple-demo-noise")
+        assert eng.client.post("/sdapi/v1/txt2img", json=SMALL).status_code == 200

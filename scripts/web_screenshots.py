@@ -124,6 +124,7 @@ def shoot(browser, url: str, out: Path, lang: str, theme: str) -> None:
     page.click("[data-action='send.img2img']")
     page.wait_for_selector("#mask-canvas", state="visible")
     page.locator("#lora-card summary").click()
+    calm(page)
     paint_mask(page)
     calm(page)
     page.screenshot(path=str(out / f"img2img-{lang}-{theme}.png"))

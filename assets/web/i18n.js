@@ -73,7 +73,7 @@ const STRINGS = {
     "width": "宽度", "height": "高度", "swap": "交换宽高", "presets": "常用尺寸",
     "seed": "随机种子", "seed.random": "随机种子 (-1)", "seed.reuse": "使用上一次的种子",
     "n_iter": "总批次数", "batch_size": "单批数量", "clip_skip": "Clip 跳过层",
-    "hr_upscaler": "放大算法", "hr_scale": "放大倍数", "hr_steps": "高清修复步数（0 = 相同）", "hr_denoise": "重绘幅度",
+    "hr_upscaler": "放大算法", "hr_scale": "放大倍数", "hr_steps": "高清步数（0 = 同上）", "hr_denoise": "重绘幅度",
     "denoise": "重绘幅度", "resize_mode": "缩放模式",
     "resize.0": "仅调整大小", "resize.1": "裁剪后缩放", "resize.2": "缩放后填充空白", "resize.3": "调整大小（潜空间放大）",
     "mask_blur": "蒙版边缘模糊", "inpainting_fill": "蒙版区域内容",

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from installer.downloads.errors import SourceFailedError, UnsupportedUrlError
 from installer.downloads.http import RetryPolicy, auth_headers, make_session
+from installer.downloads.reach import ask
 
 KINDS = {"checkpoint": "checkpoint", "lora": "lora", "locon": "lora", "lycoris": "lora", "dora": "lora", "vae": "vae"}
 _ARCH = (("sdxl", "sdxl"), ("pony", "sdxl"), ("illustrious", "sdxl"), ("noobai", "sdxl"), ("sd 1", "sd1"), ("sd 2", "sd2"))
@@ -34,7 +35,7 @@ def version_api(url: str) -> str:
 
 def _get_json(url: str, settings: Any, policy: RetryPolicy) -> dict[str, Any]:
     with make_session(settings) as session:
-        resp = session.get(url, headers=auth_headers(url, settings), timeout=policy.timeout)
+        resp = ask(session, "GET", url, settings, headers=auth_headers(url, settings), timeout=policy.timeout)
     if resp.status_code != 200:
         raise SourceFailedError(f"Civitai's API answered HTTP {resp.status_code} for {url}")
     try:

@@ -18,12 +18,14 @@ from installer.downloads.hasher import FollowingHasher
 from installer.downloads.http import RETRYABLE, RetryableHTTP, RetryPolicy, retry_after_of
 from installer.downloads.probe import Reply
 from installer.downloads.progress import Meter
+from installer.downloads.reach import unreachable
 from installer.downloads.state import PartState, part_path, save_state
 
 log = logging.getLogger(__name__)
 
 
 UNREACHABLE_ATTEMPTS = 2  # a source that never answered is left for the next one quickly
+UNREACHABLE_DELAY = 0.3  # seconds before that one quick retry
 SSL_HINT = "A proxy or security program may be intercepting the connection; check the proxy setting or choose another source."
 
 
@@ -138,10 +140,13 @@ def retrying(t: Transfer, step: Callable[[], bool], progress_of: Callable[[], in
             t.responded = t.responded or isinstance(exc, RetryableHTTP)
         attempt = 0 if progress_of() > before else attempt + 1  # failures in a row without a byte gained
         tries = t.policy.attempts if t.responded else min(t.policy.attempts, UNREACHABLE_ATTEMPTS)
+        if attempt >= tries and not t.responded:
+            raise unreachable(t.url, error) from error
         if attempt >= tries:
             raise SourceFailedError(f"{t.url} kept failing ({error or 'the connection ended early'}) after {tries} tries") from error
         wait = retry_after_of(error)
         delay = 0.0 if attempt == 0 and wait is None else t.policy.delay(max(attempt, 1), wait)
+        delay = delay if t.responded else min(delay, UNREACHABLE_DELAY)
         log.info("%s: %s; retrying in %.1fs", t.target.name, error or "connection ended early", delay)
         t.meter.set(state="retrying")
         if t.stop.wait(delay):

@@ -13,6 +13,7 @@ __all__ = [
     "HashMismatchError",
     "RangeMismatchError",
     "SourceFailedError",
+    "SourceUnreachableError",
     "UnsafePathError",
     "UnsupportedUrlError",
 ]
@@ -46,3 +47,9 @@ class DownloadInUseError(DownloadError):
 class UnsupportedUrlError(DownloadError):
     code = "download-url"
     default_hint = "Use a Hugging Face file link, a Civitai model or version link, or a direct link to the file."
+
+
+class SourceUnreachableError(SourceFailedError):
+    code = "download-unreachable"
+    default_hint = ("Maple could not reach the download server. Check the network connection and the proxy in "
+                    "the settings; in mainland China, choose the China mirror (hf-mirror) as the download source in the settings.")

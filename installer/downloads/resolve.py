@@ -12,6 +12,7 @@ from installer.downloads.civitai import resolve_civitai
 from installer.downloads.errors import SourceFailedError, UnsupportedUrlError
 from installer.downloads.http import RetryPolicy, auth_headers, host_in, make_session
 from installer.downloads.names import sanitize_filename
+from installer.downloads.reach import ask
 from installer.downloads.sources import MIRROR_HOST, order_sources
 from installer.downloads.spec import DownloadSpec, folder_for
 from installer.home import Home
@@ -35,7 +36,7 @@ def guess_kind(name: str) -> str:
 
 def _head(url: str, settings: Any, follow: bool) -> Any:
     with make_session(settings) as session:
-        resp = session.head(url, headers=auth_headers(url, settings), allow_redirects=follow, timeout=RetryPolicy().timeout)
+        resp = ask(session, "HEAD", url, settings, headers=auth_headers(url, settings), allow_redirects=follow, timeout=RetryPolicy().timeout)
     if resp.status_code >= 400:
         hint = "Add your token in the settings." if resp.status_code in (401, 403) else ""
         raise SourceFailedError(f"{url} answered HTTP {resp.status_code}", hint)

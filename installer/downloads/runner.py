@@ -22,12 +22,14 @@ from installer.downloads.errors import (
     HashMismatchError,
     RangeMismatchError,
     SourceFailedError,
+    SourceUnreachableError,
 )
 from installer.downloads.fetch import GoParallel, run_sequential
 from installer.downloads.http import RetryPolicy, make_session
 from installer.downloads.names import safe_target
 from installer.downloads.parallel import RangesIgnored, run_parallel
 from installer.downloads.progress import Meter, ProgressCallback
+from installer.downloads.reach import check_name
 from installer.downloads.spec import DownloadSpec
 from installer.downloads.state import PartState, discard, load_state, lock_path, part_path
 from installer.hashing import sha256_file
@@ -85,9 +87,10 @@ def _verify(t: Transfer, digest: str, got: int) -> None:
 
 
 def _one_source(spec: DownloadSpec, target: Path, name: str, url: str, ctx: dict[str, Any]) -> DownloadOutcome:
-    state = _resume_state(target, spec, name, url)
     meter: Meter = ctx["meter"]
     meter.set(state="connecting", source=name, total=spec.size)
+    check_name(url, ctx["settings"])
+    state = _resume_state(target, spec, name, url)
     session = make_session(ctx["settings"])
     t = Transfer(url, name, target, ctx["settings"], ctx["policy"], session, meter, ctx["stop"], state,
                  spec.size, spec.sha256, ctx["connections"])
@@ -192,8 +195,16 @@ def _run(spec: DownloadSpec, target: Path, ctx: dict[str, Any], cancel: threadin
                 log.warning("Source %s failed for %s: %s", name, target.name, exc.message)
                 _drop_if_empty(target)
                 errors.append(exc)
-                if len(spec.sources) == 1:
+                if len(spec.sources) == 1 and not isinstance(exc, SourceUnreachableError):
                     raise
                 break
+    raise _final_error(target, spec.sources, errors)
+
+
+def _final_error(target: Path, sources: list[tuple[str, str]], errors: list[DownloadError]) -> DownloadError:
+    """One error for a download whose every source failed, naming each source's reason."""
+    reasons = "; ".join(f"{n}: {e.message}" for (n, _), e in zip(sources, errors, strict=False))
+    if all(isinstance(e, SourceUnreachableError) for e in errors):
+        return SourceUnreachableError(f"No download source could be reached for {target.name} ({reasons}). Are you offline?")
     kind = type(errors[-1]) if len({type(e) for e in errors}) == 1 else SourceFailedError
-    raise kind(f"Every source failed for {target.name}: " + "; ".join(f"{n}: {e.message}" for (n, _), e in zip(spec.sources, errors, strict=False)))
+    return kind(f"Every source failed for {target.name}: {reasons}")

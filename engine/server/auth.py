@@ -31,10 +31,12 @@ class BasicAuthMiddleware:
         self.password = password
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self._allowed(scope):
+        if scope["type"] not in ("http", "websocket") or self._allowed(scope):
             await self.app(scope, receive, send)
-            return
-        await _refuse(send)
+        elif scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+        else:
+            await _refuse(send)
 
     def _allowed(self, scope: Scope) -> bool:
         headers: list[tuple[bytes, bytes]] = scope.get("headers", [])

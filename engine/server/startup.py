@@ -16,6 +16,7 @@ import os
 import socket
 import sys
 import threading
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("engine")
 
 PORT_TRIES = 100
+LOG_BYTES = 5 * 1024 * 1024
 STOP_TIMEOUT_S = 3.0
 
 
@@ -48,7 +50,7 @@ def setup_logging(logs_dir: Path) -> None:
     root.addHandler(console)
     try:
         logs_dir.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(logs_dir / "engine.log", encoding="utf-8")
+        handler = RotatingFileHandler(logs_dir / "engine.log", maxBytes=LOG_BYTES, backupCount=3, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(name)s] %(message)s"))
         root.addHandler(handler)
     except OSError as exc:

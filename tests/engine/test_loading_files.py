@@ -109,3 +109,19 @@ def test_switch_frees_the_old_model(tmp_path: Path) -> None:
     assert old.pipe is None
     assert unet() is None or all(p.is_meta for p in unet().parameters())
     assert new.name == "b.safetensors" and image(new).shape == (64, 64, 3)
+
+
+def test_extra_keys_of_real_a1111_files_are_accepted(tmp_path: Path) -> None:
+    """position_ids (often as float), EMA counters and the noise schedule sit in many real files."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    state = load_file(str(write_tiny_checkpoint(tmp_path / "plain.safetensors", "sd1")))
+    state["cond_stage_model.transformer.text_model.embeddings.position_ids"] = torch.arange(77.0).unsqueeze(0)
+    state["model_ema.decay"] = torch.tensor(0.9999)
+    state["model_ema.num_updates"] = torch.tensor(10, dtype=torch.int32)
+    state["alphas_cumprod"] = torch.ones(1000)
+    save_file(state, str(tmp_path / "real-like.safetensors"), metadata={"maple.config": "tiny-sd1"})
+    model = load_checkpoint(tmp_path / "real-like.safetensors")
+    assert model.pipe.tokenizer("a cat").input_ids == [49406, 320, 2368, 49407]
+    assert image(model).shape == (64, 64, 3)

@@ -1,8 +1,12 @@
 """A queue of downloads running a few at a time, each reporting progress and pausable/cancellable.
 
 Pausing a running job stops its transfer and frees its slot (its bytes stay in the ``.part``);
-resuming queues it again and it continues where it stopped. Cancelling stops it for good; the
-``.part`` is kept (adding the same file again resumes) unless ``discard_part=True``.
+resuming queues it again and it continues where it stopped, even when pressed while the paused
+transfer is still letting go of its file (the job then starts as soon as it has). Cancelling stops
+it for good; the ``.part`` is kept (adding the same file again resumes) unless ``discard_part=True``.
+
+Created with a data home, the manager keeps its unfinished jobs in ``cache/downloads.json``;
+``restore()`` shows them again (paused) after a restart, ready to resume from their ``.part`` files.
 
 ``on_update(job_id, progress)`` is called from the download threads (about ten times a second per
 job, and at every state change); a GUI must hand it over to its own thread.
@@ -14,48 +18,36 @@ import itertools
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 from installer.downloads.errors import DownloadCancelled, DownloadError
+from installer.downloads.job import ACTIVE, UNFINISHED, DownloadJob
 from installer.downloads.progress import DownloadProgress
+from installer.downloads.queue_file import load_queue, queue_path, save_queue
 from installer.downloads.runner import fetch_file
 from installer.downloads.spec import DownloadSpec
-from installer.downloads.state import discard
+from installer.downloads.state import discard, load_state
+from installer.home import Home
 
 log = logging.getLogger(__name__)
 
 UpdateCallback = Callable[[str, DownloadProgress], None]
-ACTIVE = ("queued", "connecting", "downloading", "retrying", "verifying")
-
-
-@dataclass
-class DownloadJob:
-    """A job as the launcher sees it (``jobs()`` returns copies)."""
-
-    id: str
-    spec: DownloadSpec
-    progress: DownloadProgress
-    error: DownloadError | None = None
-    path: Path | None = None
-    sha256: str | None = None
-    stop: threading.Event = field(default_factory=threading.Event, repr=False)
-
-    @property
-    def state(self) -> str:
-        return self.progress.state
 
 
 class DownloadManager:
-    def __init__(self, max_parallel: int = 2, settings: Any = None, **options: Any) -> None:
+    def __init__(self, max_parallel: int = 2, settings: Any = None, home: Home | None = None, **options: Any) -> None:
         self.max_parallel = max(1, min(max_parallel, 3))
         self.settings = settings
         self.options = options
         self.on_update: UpdateCallback | None = None
         self._jobs: dict[str, DownloadJob] = {}
         self._queue: list[str] = []
+        self._running: set[str] = set()  # jobs whose transfer has not returned yet (it holds the file lock)
         self._cond = threading.Condition()
+        self._queue_file = queue_path(home.cache_dir) if home is not None else None
+        self._unrestored = load_queue(self._queue_file) if self._queue_file is not None else []
+        self._save_lock = threading.Lock()
         self._ids = itertools.count(1)
         self._closed = False
         self._threads = [threading.Thread(target=self._worker, name=f"downloads-{n}", daemon=True) for n in range(self.max_parallel)]
@@ -70,8 +62,26 @@ class DownloadManager:
             job_id = f"dl{next(self._ids)}"
             self._jobs[job_id] = DownloadJob(job_id, spec, DownloadProgress(0, spec.size, 0.0, None, "queued", ""))
             self._queue.append(job_id)
-            self._cond.notify()
-        self._emit(job_id)
+            self._cond.notify_all()
+        self._changed(job_id)
+        return job_id
+
+    def restore(self) -> list[str]:
+        """Show again (paused) the jobs left unfinished by the last run; returns their ids."""
+        with self._cond:
+            saved, self._unrestored = self._unrestored, []
+            known = {job.spec.target for job in self._jobs.values() if job.state in UNFINISHED}
+            ids = [self._add_paused(spec) for spec in saved if spec.target not in known and not spec.target.exists()]
+        for job_id in ids:
+            self._emit(job_id)
+        self._save()
+        return ids
+
+    def _add_paused(self, spec: DownloadSpec) -> str:
+        state = load_state(spec.target)
+        done = state.done_bytes() if state is not None else 0
+        job_id = f"dl{next(self._ids)}"
+        self._jobs[job_id] = DownloadJob(job_id, spec, DownloadProgress(done, spec.size or (state.size if state else None), 0.0, None, "paused", ""))
         return job_id
 
     def pause(self, job_id: str) -> None:
@@ -91,8 +101,8 @@ class DownloadManager:
             job.error = None
             job.progress = replace(job.progress, state="queued", speed_bps=0.0, eta_s=None)
             self._queue.append(job_id)
-            self._cond.notify()
-        self._emit(job_id)
+            self._cond.notify_all()
+        self._changed(job_id)
 
     def jobs(self) -> list[DownloadJob]:
         with self._cond:
@@ -108,6 +118,7 @@ class DownloadManager:
                     job.progress = replace(job.progress, state="paused", speed_bps=0.0, eta_s=None)
                 job.stop.set()
             self._cond.notify_all()
+        self._save()
         if wait:
             for thread in self._threads:
                 thread.join()
@@ -121,21 +132,50 @@ class DownloadManager:
             if job_id in self._queue:
                 self._queue.remove(job_id)
             job.stop.set()
+        self._changed(job_id)
+
+    def _changed(self, job_id: str) -> None:
+        """A state change: tell the listener and remember the queue."""
         self._emit(job_id)
+        self._save()
+
+    def _save(self) -> None:
+        if self._queue_file is None:
+            return
+        with self._save_lock:  # snapshots written in the order they are taken
+            with self._cond:
+                specs = [job.spec for job in self._jobs.values() if job.state in UNFINISHED]
+                targets = {spec.target for spec in specs}
+                specs += [spec for spec in self._unrestored if spec.target not in targets]
+            save_queue(self._queue_file, specs)
 
     def _emit(self, job_id: str) -> None:
         if self.on_update is not None:
             self.on_update(job_id, self._jobs[job_id].progress)
 
+    def _ready(self) -> str | None:
+        """The first queued job whose earlier transfer (paused a moment ago) has let go of its file."""
+        return next((job_id for job_id in self._queue if job_id not in self._running), None)
+
     def _next(self) -> DownloadJob | None:
         with self._cond:
-            while not self._queue and not self._closed:
+            while (job_id := self._ready()) is None and not self._closed:
                 self._cond.wait()
-            return None if self._closed else self._jobs[self._queue.pop(0)]
+            if self._closed or job_id is None:
+                return None
+            self._queue.remove(job_id)
+            self._running.add(job_id)
+            return self._jobs[job_id]
 
     def _worker(self) -> None:
         while (job := self._next()) is not None:
-            self._run(job)
+            try:
+                self._run(job)
+            finally:
+                with self._cond:
+                    self._running.discard(job.id)
+                    self._cond.notify_all()
+            self._save()
 
     def _progress(self, job: DownloadJob, stop: threading.Event) -> Callable[[DownloadProgress], None]:
         def report(p: DownloadProgress) -> None:
@@ -149,16 +189,25 @@ class DownloadManager:
         stop = job.stop
         try:
             outcome = fetch_file(job.spec, settings=self.settings, progress=self._progress(job, stop), cancel=stop, **self.options)
-            job.path, job.sha256 = outcome.path, outcome.sha256
-            job.progress = replace(job.progress, done=outcome.size, total=outcome.size, state="done", eta_s=0.0)
         except DownloadCancelled:
-            pass  # paused or cancelled: _stop already set the state
+            return  # paused or cancelled: _stop already set the state
         except DownloadError as exc:
             log.warning("Download %s failed: %s", job.spec.filename, exc)
-            job.error = exc
-            job.progress = replace(job.progress, state="failed", speed_bps=0.0, eta_s=None)
+            self._finish(job, stop, state="failed", error=exc)
         except Exception as exc:  # the worker's edge: report, never die silently
             log.exception("Download %s crashed", job.spec.filename)
-            job.error = DownloadError(f"The download of {job.spec.filename} stopped: {exc}")
-            job.progress = replace(job.progress, state="failed")
+            self._finish(job, stop, state="failed", error=DownloadError(f"The download of {job.spec.filename} stopped: {exc}"))
+        else:
+            job.path, job.sha256 = outcome.path, outcome.sha256
+            self._finish(job, stop, state="done", done=outcome.size)
+
+    def _finish(self, job: DownloadJob, stop: threading.Event, state: str, error: DownloadError | None = None, done: int | None = None) -> None:
+        with self._cond:
+            if stop is not job.stop or (stop.is_set() and state != "done"):
+                return  # paused, cancelled or resumed meanwhile: that state stands
+            job.error = error
+            if done is not None:
+                job.progress = replace(job.progress, done=done, total=done, state=state, speed_bps=0.0, eta_s=0.0)
+            else:
+                job.progress = replace(job.progress, state=state, speed_bps=0.0, eta_s=None)
         self._emit(job.id)

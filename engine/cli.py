@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from installer.home import Home, resolve_home
@@ -87,6 +87,23 @@ def machine_defaults(home: Home) -> dict[str, str]:
         log.warning("The machine check failed (%s); using automatic defaults.", exc)
         return {}
     return {"device": rec.device, "precision": rec.precision, "vram_mode": rec.vram_mode}
+
+
+def with_machine_defaults(config: EngineConfig) -> EngineConfig:
+    """``config`` with its ``auto`` device/precision/VRAM mode filled from the machine check.
+
+    The engine calls this in its worker, after the socket is bound, so the check never delays the
+    ``Running on local URL`` line.
+    """
+    if "auto" not in (config.device, config.precision, config.vram_mode):
+        return config
+    rec = machine_defaults(config.home)
+    return replace(
+        config,
+        device=config.device if config.device != "auto" else rec.get("device", "auto"),
+        precision=config.precision if config.precision != "auto" else rec.get("precision", "auto"),
+        vram_mode=config.vram_mode if config.vram_mode != "auto" else rec.get("vram_mode", "auto"),
+    )
 
 
 def _pick(flag: Any, setting: Any, machine: str | None, fallback: str) -> str:

@@ -39,8 +39,11 @@ class ModelManager:
 
     # --- start-up ---
     def startup(self, timer: StartupTimer) -> None:
+        from engine.cli import with_machine_defaults
         from engine.server import device
 
+        with timer.phase("machine check"):
+            self.config = with_machine_defaults(self.config)
         with timer.phase("import torch"):
             import torch  # noqa: F401
         with timer.phase("import diffusers"):

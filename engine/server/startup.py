@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault(key, value)
     timer = StartupTimer(process_start_time())
     try:
-        config = parse(argv)
+        config = parse(argv, probe_machine=False)  # the machine check runs later, in the worker
     except UsageError as exc:
         print(f"maple-engine: {exc}", file=sys.stderr)
         return 2

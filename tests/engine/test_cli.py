@@ -62,3 +62,12 @@ def test_machine_check_fills_auto_values_only(home) -> None:
     assert config.precision == "fp16"
     assert config.device == rec.get("device", "auto") and config.device in cli.DEVICES
     assert config.vram_mode == rec.get("vram_mode", "auto")
+
+
+def test_with_machine_defaults_fills_only_auto_values(home) -> None:
+    config = cli.with_machine_defaults(parse(home, "--precision", "bf16"))
+    rec = cli.machine_defaults(home)
+    assert config.precision == "bf16"
+    assert (config.device, config.vram_mode) == (rec.get("device", "auto"), rec.get("vram_mode", "auto"))
+    explicit = parse(home, "--device", "cpu", "--precision", "fp32", "--vram-mode", "low")
+    assert cli.with_machine_defaults(explicit) is explicit

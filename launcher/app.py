@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
         ctx.engine.state_changed.connect(self._mark_console)
         self._nav_changed(self.nav.currentRow())
         ctx.run_check()
+        ctx.downloads.restore()  # last run's unfinished downloads, paused, in the models page
 
     def _ensure_page(self, name: str) -> QWidget:
         if name not in self.pages:
@@ -187,6 +188,7 @@ class MainWindow(QMainWindow):
                 stop = getattr(page, "shutdown", None)
                 if callable(stop):
                     stop()
+            self.ctx.downloads.shutdown()
             workers.wait_all(2000)
         super().closeEvent(event)
 

@@ -13,6 +13,7 @@ from PySide6.QtGui import QDesktopServices
 from installer.home import Home
 from installer.settings import Settings, save_settings
 from launcher import check_view, workers
+from launcher.downloads_bridge import DownloadsBridge
 from launcher.engine_process import EngineProcess
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class AppContext(QObject):
         self.console: collections.deque[str] = collections.deque(maxlen=CONSOLE_KEEP)
         self.engine.lines.connect(self.console.extend)
         self.checking = False
+        self.downloads = DownloadsBridge(home, settings, self)  # outlives the pages (rebuilt on a language change)
 
     # -- the machine check --------------------------------------------------------------------
     def run_check(self) -> None:
@@ -60,6 +62,7 @@ class AppContext(QObject):
     def save(self, settings: Settings) -> None:
         save_settings(self.home.settings_file, settings)
         self.settings = settings
+        self.downloads.settings = settings
         self.settings_changed.emit(settings)
 
     def start_engine(self) -> None:

@@ -98,7 +98,13 @@ class DownloadsPanel(QGroupBox):
         self.layout_.addWidget(self.message)
         bridge.added.connect(self.add_row)
         bridge.updated.connect(self.update_row)
-        bridge.failed.connect(lambda _job, msg: self.message.setText(msg))
+        bridge.failed.connect(self._failed)
+        for job_id, name, progress in bridge.current():  # downloads started (or restored) before this page
+            self.add_row(job_id, name)
+            self.update_row(job_id, progress)
+
+    def _failed(self, _job_id: str, message: str) -> None:
+        self.message.setText(message)
 
     def add_row(self, job_id: str, name: str) -> None:
         if job_id in self.rows:

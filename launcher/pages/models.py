@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
 from installer.home import MODEL_DIRS
 from launcher import workers
 from launcher.context import AppContext
-from launcher.downloads_bridge import DownloadsBridge
 from launcher.i18n import tr
 from launcher.pages.common import Page, button, muted, row
 from launcher.pages.downloads_panel import DownloadsPanel
@@ -39,7 +38,7 @@ class ModelsPage(Page):
         self.store: Any = None
         self.entries: list[Any] = []
         self.catalog: Any = None
-        self.bridge = DownloadsBridge(ctx.home, ctx.settings, self)
+        self.bridge = ctx.downloads  # the window's: downloads go on while this page is rebuilt
         self.tabs = QTabWidget()
         self.tables: dict[str, QTableWidget] = {}
         headers = [tr("Name"), tr("Architecture"), tr("Size"), tr("Hash"), tr("State"), tr("Where")]
@@ -64,7 +63,7 @@ class ModelsPage(Page):
         self.downloads = DownloadsPanel(self.bridge)
         self.body.addWidget(self.downloads, 1)
         self.bridge.updated.connect(self._download_update)
-        ctx.settings_changed.connect(lambda s: self._settings_changed(s))
+        ctx.settings_changed.connect(self._settings_changed)
         self.refresh()
 
     def _build_toolbar(self) -> None:
@@ -226,10 +225,5 @@ class ModelsPage(Page):
         shared = [*self.ctx.settings.shared_folders, folder]
         self.ctx.save(self.ctx.settings.model_copy(update={"shared_folders": shared}))
 
-    def _settings_changed(self, settings: Any) -> None:
-        self.bridge.settings = settings
+    def _settings_changed(self, _settings: Any) -> None:
         self.refresh()
-
-    def shutdown(self) -> None:
-        """At quit: stop the downloads (their partial files stay, so they resume next time)."""
-        self.bridge.shutdown()

@@ -61,6 +61,7 @@ def make_window(qtbot, home, fake_program, port) -> Iterator[Callable[..., objec
             stop = getattr(page, "shutdown", None)
             if callable(stop):
                 stop()
+        window.ctx.downloads.shutdown()
     workers.wait_all(5000)
     from launcher import i18n
 

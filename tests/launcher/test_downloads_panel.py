@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -83,3 +84,51 @@ def test_add_by_url_from_a_local_server(qtbot, make_window, home, server) -> Non
     qtbot.waitUntil(lambda: row.state == "done", timeout=30000)
     found = list(home.root.rglob("tiny-lora.safetensors"))
     assert len(found) == 1 and found[0].read_bytes() == data
+
+
+def test_a_download_left_by_the_last_run_shows_paused_and_resumes(qtbot, make_window, home, server) -> None:
+    from installer.downloads import DownloadManager
+
+    data = os.urandom(2 * 1024 * 1024)
+    url = server.add("/files/left.safetensors", data, Faults(rate=1_000_000))
+    folder = home.models_dir("checkpoint")
+    spec = DownloadSpec([("local", url)], folder, "left.safetensors", len(data), hashlib.sha256(data).hexdigest(), "checkpoint")
+    last_run = DownloadManager(home=home, connections=1)  # the previous launcher, quit mid-download
+    first = last_run.add(spec)
+    deadline = time.monotonic() + 20
+    while next(j for j in last_run.jobs() if j.id == first).progress.done < 300_000:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    last_run.shutdown()
+    assert (home.cache_dir / "downloads.json").exists() and (folder / "left.safetensors.part").exists()
+
+    window = make_window()
+    qtbot.waitUntil(lambda: len(window.ctx.downloads.current()) == 1, timeout=15000)  # restored at start
+    window.show_page("models")
+    panel = window.pages["models"].downloads
+    [row] = panel.rows.values()
+    assert row.name.text() == "left.safetensors" and row.state == "paused"
+    assert row.pause_button.text() == "Resume" and 0 < row.bar.value() < 1000  # the bytes already there
+    assert "Paused" in row.info.text() and "/ 2.0 MB" in row.info.text() and not panel.empty.isVisible()
+    server.resources["/files/left.safetensors"].faults.rate = None
+    qtbot.mouseClick(row.pause_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: row.state == "done", timeout=30000)
+    assert "Done, verified" in row.info.text()
+    assert (folder / "left.safetensors").read_bytes() == data and not (folder / "left.safetensors.part").exists()
+    ranges = [h.get("Range", "") for h in server.requests_for("/files/left.safetensors")]
+    assert ranges[-1].startswith("bytes=") and not ranges[-1].startswith("bytes=0-")  # it continued the .part
+
+
+def test_downloads_go_on_while_the_pages_are_rebuilt(qtbot, make_window, home, server) -> None:
+    data = os.urandom(1024 * 1024)
+    url = server.add("/files/keep.safetensors", data, Faults(rate=1_000_000))
+    spec = DownloadSpec([("local", url)], home.models_dir("lora"), "keep.safetensors",
+                        len(data), hashlib.sha256(data).hexdigest(), "lora")
+    window = make_window()
+    window.show_page("models")
+    job_id = window.pages["models"].bridge.add_spec(spec)
+    window.rebuild()  # what a language or theme change does
+    window.show_page("models")
+    row = window.pages["models"].downloads.rows[job_id]
+    qtbot.waitUntil(lambda: row.state == "done", timeout=30000)
+    assert (home.models_dir("lora") / "keep.safetensors").read_bytes() == data

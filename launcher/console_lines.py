@@ -8,6 +8,8 @@ from enum import Enum
 URL_RE = re.compile(r"Running on local URL:\s+(?P<url>https?://\S+)")
 STARTUP_RE = re.compile(r"^Startup time:\s*(?P<seconds>[\d.]+)s")
 STARTUP_FAILED_RE = re.compile(r"start-?up failed", re.IGNORECASE)
+# the engine's own lines as it leaves: "Stopping the engine...", "Stopping the engine (signal 2)...", "Engine stopped."
+STOP_NOTICE_RE = re.compile(r"(Stopping the engine( \(signal \d+\))?\.\.\.|Engine stopped\.)\s*$")
 
 
 class Level(str, Enum):
@@ -39,6 +41,11 @@ _ERROR_HINTS = ("error", "traceback", "exception", "fatal", "critical", 'file "'
 def startup_failed(line: str) -> bool:
     """The engine says it cannot serve (it keeps running so its page can explain; Maple stops it)."""
     return bool(STARTUP_FAILED_RE.search(line))
+
+
+def stop_notice(line: str) -> bool:
+    """One of the engine's own lines saying it is stopping or has stopped (the launcher says these itself)."""
+    return "topp" in line and bool(STOP_NOTICE_RE.search(line))
 
 
 def level_of(line: str) -> Level:

@@ -97,12 +97,13 @@ def run_engine(term: Terminal, home: Home, settings: Settings, port: int, check_
     term.say("Starting the engine: {command}", command=" ".join(engine_command.redact(cmd)))
     proc = _popen(cmd)
     tail: deque[str] = deque(maxlen=200)
-    failed = threading.Event()
-    reader = threading.Thread(target=_stream, args=(proc, term, tail, port, failed), daemon=True)
+    failed, stopping = threading.Event(), threading.Event()
+    reader = threading.Thread(target=_stream, args=(proc, term, tail, port, failed, stopping), daemon=True)
     reader.start()
     try:
         code = proc.wait()
     except KeyboardInterrupt:
+        stopping.set()  # the engine's own stop lines are left out: Maple says them once, translated
         term.say("Stopping the engine...")
         code = stop(proc, port)
         reader.join(timeout=2)
@@ -119,19 +120,32 @@ def run_engine(term: Terminal, home: Home, settings: Settings, port: int, check_
 
 
 def _stream(proc: subprocess.Popen[str], term: Terminal, tail: deque[str], port: int,
-            failed: threading.Event) -> None:
+            failed: threading.Event, stopping: threading.Event) -> None:
     assert proc.stdout is not None
     url = engine_command.local_url(port)
     for raw in proc.stdout:
         line = raw.rstrip("\n")
         tail.append(line)
-        term.raw(line)
+        if not (stopping.is_set() and console_lines.stop_notice(line)):
+            term.raw(line)
         url = console_lines.url_in(line) or url
         if console_lines.startup_failed(line) and not failed.is_set():
             failed.set()  # the engine keeps running to explain on its page; here nobody reads it
             threading.Thread(target=stop, args=(proc, port), daemon=True).start()
         if console_lines.startup_seconds(line) is not None:
-            term.say("Maple is running at {url}. Press Ctrl-C to stop it.", url=url)
+            announce(term, url)
+
+
+def announce(term: Terminal, url: str) -> None:
+    """The address to open, set apart from the engine's lines so nobody has to look for it."""
+    rule = "=" * 64
+    term.raw("")
+    term.raw(rule)
+    term.say("Maple is running. Open this address in your browser:")
+    term.raw(f"    {url}")
+    term.say("Press Ctrl-C to stop Maple.")
+    term.raw(rule)
+    term.raw("")
 
 
 def stop(proc: subprocess.Popen[str], port: int, grace: float = 6.0) -> int:

@@ -52,6 +52,7 @@ def serve(port: int, ready: threading.Event, stop: threading.Event, obey: bool) 
 
         def do_POST(self) -> None:  # noqa: N802
             if self.path == "/maple/v1/shutdown":
+                print("shutdown requested", flush=True)
                 self._json({"ok": True})
                 if obey:
                     stop.set()
@@ -106,8 +107,9 @@ def main() -> int:
     if mode == "flood":
         flood(stop, int(os.environ.get("FAKE_ENGINE_RATE", "10000")))
     stop.wait()
+    print("Stopping the engine...", flush=True)  # the real engine's lines as it leaves
     server.shutdown()
-    print("engine stopped", flush=True)
+    print("Engine stopped.", flush=True)
     return 0
 
 

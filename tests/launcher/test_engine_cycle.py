@@ -39,7 +39,7 @@ def test_start_running_stop_leaves_no_process(qtbot, make_window, port, monkeypa
     assert "已加载模型：演示模型" in window.ctx.console
     qtbot.mouseClick(home.start_button, qtbot_left())
     wait_state(qtbot, engine, EngineState.STOPPED)
-    assert "engine stopped" in window.ctx.console  # it left through /maple/v1/shutdown
+    assert "Engine stopped." in window.ctx.console  # it left through /maple/v1/shutdown
     assert home.start_button.text() == "Start"
     assert not _alive(pids)
 

@@ -56,21 +56,39 @@ def _read_until(proc: subprocess.Popen[str], needle: str, timeout: float = 30) -
 def test_headless_start_streams_the_engine_and_ctrl_c_stops_it(tmp_path: Path, port: int) -> None:
     proc = _start(tmp_path / "home", port)
     try:
-        lines = _read_until(proc, "Press Ctrl-C to stop it")
+        lines = _read_until(proc, "Press Ctrl-C to stop Maple.")
         text = "\n".join(lines)
         assert "Maple: checking this machine..." in text
         assert "[ OK ] PyTorch" in text or "[WARN] PyTorch" in text or "[FAIL] PyTorch" in text
         assert f"Running on local URL:  http://127.0.0.1:{port}" in text
-        assert f"Maple is running at http://127.0.0.1:{port}" in text
+        assert lines[-3:] == ["Maple is running. Open this address in your browser:",
+                              f"    http://127.0.0.1:{port}", "Press Ctrl-C to stop Maple."]
         engines = psutil.Process(proc.pid).children(recursive=True)
         assert engines
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=20)
         assert proc.returncode == 0
-        assert "Stopping the engine..." in rest and "The engine stopped." in rest
-        assert "engine stopped" in rest  # the engine left through /maple/v1/shutdown
+        said = rest.splitlines()
+        assert said.count("Stopping the engine...") == 1 and said.count("The engine stopped.") == 1
+        assert not [line for line in said if "Engine stopped." in line or "Stopping the engine" in line[1:]]
+        assert said.index("Stopping the engine...") < said.index("shutdown requested") < said.index("The engine stopped.")
         time.sleep(0.2)
         assert not [p for p in engines if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_headless_start_in_chinese_says_where_to_open_it_and_stops_once(tmp_path: Path, port: int) -> None:
+    proc = _start(tmp_path / "home", port, lang="zh")
+    try:
+        lines = _read_until(proc, "按 Ctrl-C 停止 Maple。")
+        assert lines[-3:] == ["Maple 已启动。请在浏览器中打开这个地址：", f"    http://127.0.0.1:{port}", "按 Ctrl-C 停止 Maple。"]
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=20)
+        said = rest.splitlines()
+        assert said.count("正在停止引擎……") == 1 and said.count("引擎已停止。") == 1
+        assert not [line for line in said if "Stopping the engine" in line or "stopped" in line.lower()]
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -3,24 +3,25 @@
 The engine runs under a QProcess (stdout and stderr merged); its console lines go out in batches
 through ``lines``. The state moves stopped -> starting -> running (``Startup time`` seen) ->
 stopping -> stopped, or to crashed when it exits on its own. Stop asks ``/maple/v1/shutdown``
-first and then ends the whole process tree.
+first and then ends the whole process tree. The port is chosen in :mod:`launcher.engine_start`;
+the QProcess itself is made, read and ended with :mod:`launcher.engine_io`.
 """
 
 from __future__ import annotations
 
-import codecs
 import collections
 import logging
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
+from PySide6.QtCore import QObject, QProcess, QTimer, Signal
 
 from installer.settings import Settings
 from launcher import console_lines, engine_command, proctree, workers
 from launcher.diagnose import diagnose
+from launcher.engine_io import LineBuffer, end_blocking, new_process
+from launcher.engine_start import PortChoice
 from launcher.engine_state import CrashInfo, EngineState
-from launcher.i18n import tr
 
 __all__ = ["CrashInfo", "EngineProcess", "EngineState"]
 
@@ -31,7 +32,7 @@ STOP_GRACE_MS = 6000
 MAX_RESTARTS = 3
 
 
-class EngineProcess(QObject):
+class EngineProcess(PortChoice, QObject):
     state_changed = Signal(object)  # EngineState
     lines = Signal(list)  # a batch of console lines
     ready = Signal(str)  # the URL, when "Startup time" appears
@@ -50,8 +51,7 @@ class EngineProcess(QObject):
         self.tail: collections.deque[str] = collections.deque(maxlen=KEEP_LAST)
         self.restarts = 0
         self._proc: QProcess | None = None
-        self._partial = ""
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._output = LineBuffer()
         self._settings = Settings()
         self._check_args: list[str] = []
         self._closing = False  # set at quit: nothing starts any more
@@ -59,71 +59,17 @@ class EngineProcess(QObject):
         self._kill_timer = QTimer(self, singleShot=True, interval=STOP_GRACE_MS)
         self._kill_timer.timeout.connect(self._kill_now)
 
-    # -- starting ---------------------------------------------------------------------------
-    def start(self, settings: Settings, check_args: list[str] | None = None) -> None:
-        """Decide the port off the GUI thread, then start (or offer the engine already there)."""
-        if self.state in (EngineState.STARTING, EngineState.RUNNING, EngineState.STOPPING):
-            return
-        self._settings = settings
-        self._check_args = list(check_args or [])
-        self.restarts = 0
-        self._set_state(EngineState.STARTING)
-        wanted = settings.port
-        workers.submit(
-            lambda _p, _c: engine_command.plan_port(wanted),
-            on_done=self._port_planned,
-            on_error=lambda exc: self._launch(wanted),
-            name="plan-port",
-        )
-
-    def _port_planned(self, plan: engine_command.PortPlan) -> None:
-        if self.state is not EngineState.STARTING:
-            return
-        if plan.existing is not None:
-            self._set_state(EngineState.STOPPED)
-            self.port_busy.emit(plan)
-            return
-        if plan.moved:
-            self.notice.emit(
-                tr("Port {wanted} is used by {owner}; the engine will use port {port}.")
-                .replace("{wanted}", str(plan.wanted))
-                .replace("{owner}", plan.owner or tr("another program"))
-                .replace("{port}", str(plan.port))
-            )
-        self._launch(plan.port)
-
-    def use_existing(self, port: int) -> None:
-        """Use a Maple engine that already serves on ``port`` instead of starting one."""
-        self.port = port
-        self.url = engine_command.local_url(port)
-        self._set_state(EngineState.EXTERNAL)
-        self.ready.emit(self.url)
-
-    def start_elsewhere(self, wanted: int) -> None:
-        """Start on the next free port after ``wanted`` (the user chose not to use the engine there)."""
-        from installer.ports import next_free_port
-
-        self._set_state(EngineState.STARTING)
-        workers.submit(lambda _p, _c: next_free_port(wanted + 1), on_done=self._launch,
-                       on_error=lambda exc: self._crash(-1), name="free-port")
-
     def _launch(self, port: int) -> None:
         if self._closing or self.state is not EngineState.STARTING:
             return  # quitting, or the start was called off meanwhile
         self.port = port
         self.url = ""
         self.startup_seconds = None
-        self._partial = ""
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._output = LineBuffer()
         args = engine_command.engine_args(
             self._settings, self.home, port, self._check_args, parent_pid=os.getpid()
         )
-        proc = QProcess(self)
-        proc.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
-        env = QProcessEnvironment.systemEnvironment()
-        env.insert("PYTHONUNBUFFERED", "1")
-        env.insert("PYTHONIOENCODING", "utf-8")
-        proc.setProcessEnvironment(env)
+        proc = new_process(self)
         proc.readyReadStandardOutput.connect(self._read)
         proc.finished.connect(self._finished)
         proc.errorOccurred.connect(self._error)
@@ -136,10 +82,7 @@ class EngineProcess(QObject):
     def _read(self) -> None:
         if self._proc is None:
             return
-        # incremental: a character split between two reads is not broken
-        data = self._decoder.decode(bytes(self._proc.readAllStandardOutput().data()))
-        text = self._partial + data.replace("\r\n", "\n").replace("\r", "\n")
-        *complete, self._partial = text.split("\n")
+        complete = self._output.feed(bytes(self._proc.readAllStandardOutput().data()))
         if complete:
             self._emit_lines(complete)
 
@@ -190,15 +133,7 @@ class EngineProcess(QObject):
         if proc is None or proc.state() == QProcess.ProcessState.NotRunning:
             return
         self._set_state(EngineState.STOPPING)
-        pid = int(proc.processId())
-        family = [p.pid for p in proctree.tree(pid)]
-        proc.closeWriteChannel()
-        engine_command.request_shutdown(self.port, 1.0)
-        if not proc.waitForFinished(timeout_ms):
-            proctree.kill_tree(pid, timeout=2.0)
-            proc.waitForFinished(2000)
-        for left in proctree.alive(family):
-            proctree.kill_tree(left, timeout=1.0)
+        end_blocking(proc, self.port, timeout_ms)
 
     def pids(self) -> list[int]:
         if self._proc is None or self._proc.state() == QProcess.ProcessState.NotRunning:
@@ -208,9 +143,9 @@ class EngineProcess(QObject):
     # -- endings ----------------------------------------------------------------------------
     def _finished(self, exit_code: int, _status: QProcess.ExitStatus) -> None:
         self._read()
-        if self._partial:
-            self._emit_lines([self._partial])
-            self._partial = ""
+        rest = self._output.take_rest()
+        if rest:
+            self._emit_lines(rest)
         self._kill_timer.stop()
         if self._proc is not None:
             # the engine may have left children behind (e.g. a compile worker)

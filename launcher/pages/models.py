@@ -6,32 +6,29 @@ import threading
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
     QLineEdit,
-    QMessageBox,
     QTableWidget,
     QTabWidget,
     QWidget,
 )
 
-from installer.home import MODEL_DIRS
 from launcher import workers
 from launcher.context import AppContext
 from launcher.i18n import tr
 from launcher.pages.common import Page, button, muted, row
 from launcher.pages.downloads_panel import DownloadsPanel
+from launcher.pages.model_actions import InstalledActions
 from launcher.pages.model_tables import (
     fill_catalog,
     fill_installed,
     kind_titles,
     make_table,
-    state_title,
 )
 
 
-class ModelsPage(Page):
+class ModelsPage(InstalledActions, Page):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(tr("Models"), tr("Your models, the catalog, and downloads that resume and verify."), parent)
         self.ctx = ctx
@@ -131,56 +128,6 @@ class ModelsPage(Page):
 
     def show_catalog(self) -> None:
         fill_catalog(self.catalog_table, list(self.catalog or []), self.ctx.lang)
-
-    # -- actions on installed models --------------------------------------------------------
-    def selected(self) -> Any:
-        table = self.tabs.currentWidget()
-        if not isinstance(table, QTableWidget) or table is self.catalog_table:
-            return None
-        items = table.selectedItems()
-        if not items:
-            return None
-        path = items[0].data(Qt.ItemDataRole.UserRole)
-        return next((e for e in self.entries if str(e.path) == path), None)
-
-    def verify_selected(self) -> None:
-        entry, store = self.selected(), self.store
-        if entry is None or store is None:
-            return
-        self.status.setText(tr("Verifying {name}...").replace("{name}", entry.name))
-        workers.submit(lambda _p, c: store.verify(entry.path, None, c), on_done=self._verified, on_error=self._failed)
-
-    def _verified(self, entry: Any) -> None:
-        self.show_entries(self.store.entries)
-        self.status.setText(tr("{name}: {state}").replace("{name}", entry.name).replace("{state}", state_title(entry.state.value)))
-
-    def remove_selected(self) -> None:
-        entry, store = self.selected(), self.store
-        if entry is None or store is None or not self.confirm_remove(entry):
-            return
-        workers.submit(lambda _p, _c: store.remove(entry.path), on_done=lambda _r: self._removed(entry), on_error=self._failed)
-
-    def confirm_remove(self, entry: Any) -> bool:
-        answer = QMessageBox.question(self, tr("Remove model"), tr("Move {name} to the trash?").replace("{name}", entry.name))
-        return answer == QMessageBox.StandardButton.Yes
-
-    def _removed(self, entry: Any) -> None:
-        self.show_entries(self.store.entries)
-        self.status.setText(tr("{name} was moved to the trash.").replace("{name}", entry.name))
-
-    def open_selected_folder(self) -> None:
-        entry = self.selected()
-        if entry is not None:
-            self.ctx.open_folder(entry.path.parent)
-        else:
-            kind = list(MODEL_DIRS)[min(self.tabs.currentIndex(), len(MODEL_DIRS) - 1)]
-            self.ctx.open_folder(self.ctx.home.models_dir(kind))
-
-    def copy_hash(self) -> None:
-        entry = self.selected()
-        if entry is not None and entry.sha256:
-            QGuiApplication.clipboard().setText(entry.sha256)
-            self.status.setText(tr("Hash copied."))
 
     # -- downloads --------------------------------------------------------------------------
     def download_selected(self) -> None:

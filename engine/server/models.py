@@ -39,17 +39,21 @@ class ModelManager:
 
     # --- start-up ---
     def startup(self, timer: StartupTimer) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
         from engine.cli import with_machine_defaults
         from engine.server import device
 
-        with timer.phase("machine check"):
-            self.config = with_machine_defaults(self.config)
-        with timer.phase("import torch"):
-            import torch  # noqa: F401
-        with timer.phase("import diffusers"):
-            import diffusers
+        with ThreadPoolExecutor(1, thread_name_prefix="maple-check") as pool:
+            checked = pool.submit(with_machine_defaults, self.config)  # runs while torch imports
+            with timer.phase("import torch"):
+                import torch  # noqa: F401
+            with timer.phase("import diffusers"):
+                import diffusers
+                from diffusers import StableDiffusionPipeline  # noqa: F401  (the pipelines, once)
 
-            diffusers.utils.logging.disable_progress_bar()
+                diffusers.utils.logging.disable_progress_bar()
+            self.config = checked.result()
         self.choice = device.resolve(self.config.device, self.config.precision, self.config.vram_mode)
         log.info("Device: %s, precision %s, VRAM mode %s", self.choice.name, self.choice.precision, self.choice.vram_mode)
         with timer.phase("list models"):

@@ -9,12 +9,11 @@ Aim: engine / bare <= 1.15.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from engine_bench import EngineProc, demo_home, request_body, run_bare, summary, txt2img
+from engine_bench import EngineProc, demo_home, ratios, request_body, run_bare, summary, txt2img
 
 
 def engine_start_to_image(home_root: Path, size: int, steps: int, seed: int) -> float:
@@ -49,8 +48,7 @@ def main() -> None:
     print(f"model: {model.name} ({size_mb:.1f} MB), {args.size}x{args.size}, {args.steps} steps, CPU")
     print(summary("bare diffusers script", bare_times))
     print(summary("engine, start to first txt2img via API", engine_times))
-    ratio = statistics.median(engine_times) / statistics.median(bare_times)
-    print(f"ratio engine/bare: {ratio:.2f}x (aim <= 1.15x)")
+    print(ratios("engine/bare", engine_times, bare_times, "aim <= 1.15x"))
 
 
 if __name__ == "__main__":

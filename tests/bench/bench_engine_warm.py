@@ -10,12 +10,11 @@ base64 PNG in the JSON reply. Aim: API / direct <= 1.10.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from engine_bench import PROMPT, EngineProc, demo_home, request_body, summary, txt2img
+from engine_bench import PROMPT, EngineProc, demo_home, ratios, request_body, summary, txt2img
 
 
 def direct_pipeline(model: Path) -> object:
@@ -72,8 +71,7 @@ def main() -> None:
     print(f"model: {model.name}, {args.size}x{args.size}, {args.steps} steps, Euler, CPU")
     print(summary("direct pipeline call", direct_times))
     print(summary("engine txt2img via HTTP API", api_times))
-    ratio = statistics.median(api_times) / statistics.median(direct_times)
-    print(f"ratio api/direct: {ratio:.3f}x (aim <= 1.10x)")
+    print(ratios("api/direct", api_times, direct_times, "aim <= 1.10x"))
 
 
 if __name__ == "__main__":

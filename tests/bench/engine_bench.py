@@ -20,6 +20,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+# Both sides run at once on a few cores (the engine process idles while the bench process works,
+# and back). OpenMP's default busy-wait after each parallel region would make the idle process
+# steal the other's cores for ~0.2 s; passive waiting measures each side alone. Set before torch.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 PROMPT = "a photo of a cat"
 URL_LINE = re.compile(r"Running on local URL:\s+(http://\S+)")
@@ -128,4 +132,11 @@ def run_bare(model: Path, folder: Path, size: int, steps: int, seed: int, out: P
 
 
 def summary(name: str, values: list[float]) -> str:
-    return f"{name}: median {statistics.median(values):.3f}s  (runs: {', '.join(f'{v:.3f}' for v in values)})"
+    runs = ", ".join(f"{v:.3f}" for v in values)
+    return f"{name}: median {statistics.median(values):.3f}s, best {min(values):.3f}s  (runs: {runs})"
+
+
+def ratios(label: str, ours: list[float], theirs: list[float], aim: str) -> str:
+    med = statistics.median(ours) / statistics.median(theirs)
+    best = min(ours) / min(theirs)
+    return f"ratio {label}: {med:.3f}x by medians, {best:.3f}x by best runs ({aim})"

@@ -28,12 +28,13 @@ class Colors(NamedTuple):
     error: str
     console_bg: str
     console_text: str
+    on_status: str  # text on the ok / warning / error backgrounds (the state badge, the Stop button)
 
 
 LIGHT = Colors("light", "#f6f7f9", "#ffffff", "#eef0f3", "#1f2328", "#5d6670", "#dde1e6",
-               "#d9480f", "#ffffff", "#2b8a3e", "#b7791f", "#c92a2a", "#fbfbfc", "#1f2328")
+               "#d9480f", "#ffffff", "#2b8a3e", "#b7791f", "#c92a2a", "#fbfbfc", "#1f2328", "#ffffff")
 DARK = Colors("dark", "#17191c", "#202327", "#1b1d21", "#e6e8eb", "#9aa3ad", "#32363c",
-              "#f76707", "#ffffff", "#51cf66", "#fcc419", "#ff6b6b", "#121416", "#dfe3e8")
+              "#f76707", "#ffffff", "#51cf66", "#fcc419", "#ff6b6b", "#121416", "#dfe3e8", "#111315")
 
 
 # High DPI: Qt 6 scales by the screen's factor and rounds it "pass-through" (crisp at 125 % and
@@ -97,6 +98,8 @@ def _palette(c: Colors) -> QPalette:
         QPalette.ColorRole.ToolTipBase: c.surface,
         QPalette.ColorRole.ToolTipText: c.text,
         QPalette.ColorRole.PlaceholderText: c.muted,
+        QPalette.ColorRole.Link: c.accent,  # Qt's default blue is unreadable on the dark surface
+        QPalette.ColorRole.LinkVisited: c.accent,
     }
     for role, value in roles.items():
         pal.setColor(role, QColor(value))
@@ -128,12 +131,13 @@ QPushButton:hover {{ border-color: {c.accent}; }}
 QPushButton:disabled {{ color: {c.muted}; }}
 QPushButton#primary {{ background: {c.accent}; color: {c.accent_text}; border: none;
     font-size: 14pt; font-weight: 600; padding: 14px 34px; border-radius: 12px; }}
-QPushButton#primary[running="true"] {{ background: {c.error}; }}
+QPushButton#primary[running="true"] {{ background: {c.error}; color: {c.on_status}; }}
 QPushButton#primary:disabled {{ background: {c.muted}; }}
+QLabel#url {{ font-size: 11pt; font-weight: 600; padding-left: 4px; }}
 QLabel#state {{ font-weight: 600; padding: 4px 12px; border-radius: 11px; background: {c.border}; }}
-QLabel#state[state="running"], QLabel#state[state="external"] {{ background: {c.ok}; color: #fff; }}
-QLabel#state[state="starting"], QLabel#state[state="stopping"] {{ background: {c.warning}; color: #fff; }}
-QLabel#state[state="crashed"] {{ background: {c.error}; color: #fff; }}
+QLabel#state[state="running"], QLabel#state[state="external"] {{ background: {c.ok}; color: {c.on_status}; }}
+QLabel#state[state="starting"], QLabel#state[state="stopping"] {{ background: {c.warning}; color: {c.on_status}; }}
+QLabel#state[state="crashed"] {{ background: {c.error}; color: {c.on_status}; }}
 QPlainTextEdit#console {{ background: {c.console_bg}; color: {c.console_text};
     font-family: "DejaVu Sans Mono", "Consolas", "Menlo", monospace; font-size: 9pt;
     border: 1px solid {c.border}; border-radius: 8px; }}

@@ -2,8 +2,9 @@
 
     .venv/bin/python scripts/launcher_screenshots.py OUT_DIR [--theme light|dark] [--no-engine] [--readme]
 
-Runs offscreen on a fresh data home with a small LoRA file (the engine writes its demo model). Unless --no-engine, it starts the
-real engine first (CPU, the demo model), so the home and console pages show a running engine.
+Runs offscreen on a fresh data home with a small LoRA file (the engine writes its demo model) and a download
+a "previous run" left half done (from a local server), which the models page shows paused. Unless --no-engine, it
+starts the real engine first (CPU, the demo model), so the home and console pages show a running engine.
 --readme also writes the English home page to docs/images/launcher-home.png.
 Chinese text needs a CJK font (Debian: fonts-noto-cjk).
 """
@@ -60,6 +61,26 @@ def wait(app, condition, seconds: float) -> bool:  # noqa: ANN001
     return condition()
 
 
+def leave_unfinished_download(home) -> None:  # noqa: ANN001
+    """What a launcher closed mid-download leaves: a .part and the queue file (restored at the next start)."""
+    import hashlib
+
+    from installer.downloads import DownloadManager, DownloadSpec
+    from tests.installer.fault_server import Faults, FaultServer
+
+    data = os.urandom(6 * 1024 * 1024)
+    with FaultServer() as server:
+        url = server.add("/maple-leaf-detail.safetensors", data, Faults(rate=3_000_000))
+        spec = DownloadSpec([("local", url)], home.models_dir("lora"), "maple-leaf-detail.safetensors",
+                            len(data), hashlib.sha256(data).hexdigest(), "lora")
+        manager = DownloadManager(home=home, connections=1)
+        job_id = manager.add(spec)
+        end = time.monotonic() + 30
+        while time.monotonic() < end and next(j for j in manager.jobs() if j.id == job_id).progress.done < len(data) * 0.4:
+            time.sleep(0.05)
+        manager.shutdown()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path)
@@ -80,6 +101,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         home = Home(Path(tmp) / "Maple").ensure()
         write_safetensors(home.models_dir("lora") / "maple-leaf-style.safetensors", LORA)
+        leave_unfinished_download(home)
         settings = Settings(port=free_port(), open_browser=False, theme=args.theme, device="cpu")
         window = build_window(home, settings, "en")
         window.show()

@@ -10,10 +10,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
+from launcher import theme
 from launcher.downloads_bridge import DownloadsBridge
 from launcher.i18n import tr
 from launcher.pages.common import button, muted
@@ -56,7 +58,9 @@ class DownloadRow(QWidget):
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.info = muted(state_text("queued"))
+        self.info.setWordWrap(False)  # one line, as wide as its text: the bar takes the width left
         self.info.setMinimumWidth(260)
+        self.info.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
         self.pause_button: QPushButton = button(tr("Pause"), "pause", self._toggle_pause)
         self.cancel_button: QPushButton = button(tr("Cancel"), "stop", lambda: bridge.cancel(job_id))
         self.bridge = bridge
@@ -81,7 +85,10 @@ class DownloadRow(QWidget):
             parts += [f"{human_size(p.speed_bps)}/s", tr("ETA {eta}").replace("{eta}", human_eta(p.eta_s))]
         self.info.setText(" · ".join(parts))
         finished = self.state in ("done", "failed", "cancelled")
-        self.pause_button.setText(tr("Resume") if self.state == "paused" else tr("Pause"))
+        paused = self.state == "paused"
+        if self.pause_button.text() != (tr("Resume") if paused else tr("Pause")):
+            self.pause_button.setText(tr("Resume") if paused else tr("Pause"))
+            self.pause_button.setIcon(theme.icon("play" if paused else "pause"))
         self.pause_button.setEnabled(not finished)
         self.cancel_button.setEnabled(not finished)
 

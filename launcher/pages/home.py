@@ -18,14 +18,14 @@ CARD_IDS = ("gpu", "torch", "ram", "disk", "long_paths", "long-paths", "port")
 ICONS = {"ok": "ok", "warning": "warning", "blocker": "blocker"}
 
 
-def state_text(state: EngineState, url: str) -> str:
+def state_text(state: EngineState) -> str:
     return {
         EngineState.STOPPED: tr("Stopped"),
         EngineState.STARTING: tr("Starting..."),
-        EngineState.RUNNING: tr("Running at {url}").replace("{url}", url),
+        EngineState.RUNNING: tr("Running"),  # the address is the link beside it
         EngineState.STOPPING: tr("Stopping..."),
         EngineState.CRASHED: tr("Crashed"),
-        EngineState.EXTERNAL: tr("Using the engine at {url}").replace("{url}", url),
+        EngineState.EXTERNAL: tr("Using a running engine"),
     }[state]
 
 
@@ -56,7 +56,7 @@ class HomePage(Page):
         self.start_button = button(tr("Start"), "play", self.toggle, name="primary")
         self.start_button.setMinimumWidth(220)
         self.state_label = named(QLabel(), "state")
-        self.url_label = QLabel()
+        self.url_label = named(QLabel(), "url")
         self.url_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.url_label.setOpenExternalLinks(True)
         self.notice = muted()
@@ -108,12 +108,13 @@ class HomePage(Page):
 
     def _state_changed(self, state: EngineState) -> None:
         url = self.ctx.engine.url
-        self.state_label.setText(state_text(state, url))
+        self.state_label.setText(state_text(state))
         self.state_label.setProperty("state", state.value)
         restyle(self.state_label)
         busy = state in (EngineState.RUNNING, EngineState.STARTING, EngineState.EXTERNAL)
         self.start_button.setText(tr("Stop") if busy else tr("Start"))
-        self.start_button.setIcon(theme.icon("stop" if busy else "play", "#ffffff"))
+        colors = theme.current()
+        self.start_button.setIcon(theme.icon("stop" if busy else "play", colors.on_status if busy else colors.accent_text))
         self.start_button.setProperty("running", busy)
         self.start_button.setEnabled(state is not EngineState.STOPPING)
         restyle(self.start_button)

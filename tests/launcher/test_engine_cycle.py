@@ -29,7 +29,7 @@ def test_start_running_stop_leaves_no_process(qtbot, make_window, port, monkeypa
     assert engine.url == f"http://127.0.0.1:{port}"
     assert engine.startup_seconds == pytest.approx(0.4)
     assert opened == [f"http://127.0.0.1:{port}"]  # the browser opens once the engine can serve
-    assert f"http://127.0.0.1:{port}" in home.state_label.text()
+    assert home.state_label.text() == "Running" and f"http://127.0.0.1:{port}" in home.url_label.text()
     assert home.start_button.text() == "Stop"
     assert home.open_page.isEnabled()
     pids = engine.pids()

@@ -216,3 +216,21 @@ def test_troubleshoot_verifies_all_models(qtbot, make_window, home) -> None:
     qtbot.waitUntil(lambda: "models checked" in page.status.text(), timeout=15000)
     assert page.status.text() == "2 models checked; 1 need attention (see the Models page)."
     assert page.progress.isHidden()
+
+
+def test_dark_theme_links_and_badges_stay_readable(qtbot, make_window) -> None:
+    from PySide6.QtGui import QPalette
+
+    from launcher import theme
+
+    make_window(theme="dark")
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    colors = theme.apply(app, "dark")
+    try:
+        link = app.palette().color(QPalette.ColorRole.Link).name()
+        assert link == colors.accent  # Qt's default dark blue is lost on the dark surface
+        assert f"background: {colors.ok}; color: {colors.on_status}" in app.styleSheet()
+        assert colors.on_status != "#ffffff"  # white on the dark theme's light green was unreadable
+    finally:
+        theme.apply(app, "light")

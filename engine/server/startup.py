@@ -55,7 +55,7 @@ def setup_logging(logs_dir: Path) -> None:
         root.addHandler(handler)
     except OSError as exc:
         log.warning("Cannot write %s: %s; logging to the console only.", logs_dir / "engine.log", exc)
-    for noisy in ("uvicorn.access", "httpx", "PIL", "urllib3"):
+    for noisy in ("uvicorn.access", "httpx", "PIL", "urllib3", "installer.machine", "installer.machine_gpu"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

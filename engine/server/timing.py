@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 MIN_SHOWN = 0.1  # categories shorter than this are left out, as A1111 does
 
@@ -43,12 +46,25 @@ class StartupTimer:
         return f"Startup time: {total:.1f}s{detail}."
 
 
+def _linux_process_age() -> float | None:
+    """Seconds since this process started, from /proc with 10 ms precision (psutil's create_time
+    rounds the boot time to whole seconds)."""
+    try:
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        return uptime - int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def process_start_time() -> float:
     """perf_counter value at which this process started (so interpreter start-up counts too)."""
-    try:
-        import psutil
+    age = _linux_process_age() if sys.platform.startswith("linux") else None
+    if age is None:
+        try:
+            import psutil
 
-        age = time.time() - psutil.Process().create_time()
-    except Exception:  # psutil missing or no permission: count from now
-        return time.perf_counter()
-    return time.perf_counter() - max(age, 0.0)
+            age = time.time() - psutil.Process().create_time()
+        except Exception:  # psutil missing or no permission: count from now
+            return time.perf_counter()
+    return time.perf_counter() - min(max(age, 0.0), 600.0)

@@ -155,3 +155,15 @@ def test_listen_without_auth_is_refused(home: Home) -> None:
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 2
     assert "--api-auth" in result.stderr and "Running on" not in result.stdout
+
+
+def test_startup_line_lists_phases_of_at_least_a_tenth() -> None:
+    from engine.server.timing import StartupTimer, process_start_time
+
+    timer = StartupTimer(start=0.0)
+    timer.add("import torch", 1.23)
+    timer.add("list models", 0.04)
+    timer.add("load model", 0.5)
+    timer.total = 2.0
+    assert timer.line() == "Startup time: 2.0s (import torch: 1.2s, load model: 0.5s)."
+    assert 0 <= time.perf_counter() - process_start_time() < 600  # this interpreter's age

@@ -51,7 +51,7 @@ def stdin_is_pipe() -> bool:
 
 
 def watch_stdin(stop: threading.Event) -> threading.Thread | None:
-    """When started with a pipe as stdin, set ``stop`` once the other end closes it."""
+    """When started by the launcher with a pipe as stdin, set ``stop`` once the other end closes it."""
     if not stdin_is_pipe():
         return None
 

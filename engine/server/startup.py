@@ -109,9 +109,9 @@ def run(config: EngineConfig, timer: StartupTimer) -> int:
     lifecycle.install_signal_handlers(stop)
     sock = bind_socket(config.host, config.port)
     _announce(config, sock.getsockname()[1])
-    if config.parent_pid:
+    if config.parent_pid:  # started by Maple's launcher: follow it (its pid, and the stdin pipe it holds)
         lifecycle.watch_parent(config.parent_pid, stop)
-    lifecycle.watch_stdin(stop)
+        lifecycle.watch_stdin(stop)
     service = _start_service(config, timer, stop)
     with timer.phase("start server"):
         server = _start_server(service, sock)

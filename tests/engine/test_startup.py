@@ -125,7 +125,8 @@ def test_exits_when_the_parent_goes_away(tiny_home: Home) -> None:
 
 
 def test_exits_when_stdin_closes(tiny_home: Home) -> None:
-    engine = EngineProcess(tiny_home, "--port", str(_free_port()), stdin=subprocess.PIPE)
+    engine = EngineProcess(tiny_home, "--port", str(_free_port()), "--parent-pid", str(os.getpid()),
+                           stdin=subprocess.PIPE)
     try:
         engine.wait_line(URL_LINE, 60)
         time.sleep(0.5)
@@ -134,6 +135,19 @@ def test_exits_when_stdin_closes(tiny_home: Home) -> None:
         engine.proc.stdin.close()
         assert engine.exit_code(15) == 0, "\n".join(engine.lines)
         assert any("closed the engine's input" in line for line in engine.lines)
+    finally:
+        engine.kill()
+
+
+def test_stdin_is_not_watched_without_a_launcher(tiny_home: Home) -> None:
+    """A plain start with an empty pipe as stdin (CI, ``echo | maple-engine``) keeps running."""
+    engine = EngineProcess(tiny_home, "--port", str(_free_port()), stdin=subprocess.PIPE)
+    try:
+        engine.wait_line(URL_LINE, 60)
+        assert engine.proc.stdin is not None
+        engine.proc.stdin.close()
+        time.sleep(2)
+        assert engine.proc.poll() is None
     finally:
         engine.kill()
 

@@ -67,8 +67,8 @@ class Txt2ImgRequest(GenerationRequest):
     hr_scale: float = Field(2.0, ge=1.0, le=4.0)
     hr_upscaler: str = "Latent"
     hr_second_pass_steps: int = Field(0, ge=0, le=MAX_STEPS)
-    hr_resize_x: int = 0
-    hr_resize_y: int = 0
+    hr_resize_x: int = Field(0, ge=0, le=MAX_SIDE)
+    hr_resize_y: int = Field(0, ge=0, le=MAX_SIDE)
 
 
 class Img2ImgRequest(GenerationRequest):

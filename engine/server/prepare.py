@@ -103,12 +103,20 @@ def _img2img(req: m.Img2ImgRequest) -> dict[str, Any]:
     }
 
 
+def _hr_scale(req: m.Txt2ImgRequest) -> float:
+    """A1111's ``hr_resize_x/y`` (a target size) win over ``hr_scale`` when given."""
+    if req.hr_resize_x <= 0 and req.hr_resize_y <= 0:
+        return req.hr_scale
+    return max(req.hr_resize_x / req.width, req.hr_resize_y / req.height, 1.0)
+
+
 def _txt2img(req: m.Txt2ImgRequest) -> dict[str, Any]:
-    if req.enable_hr and (req.width * req.hr_scale > m.MAX_SIDE * 1.0 or req.height * req.hr_scale > m.MAX_SIDE):
+    scale = _hr_scale(req)
+    if req.enable_hr and max(req.width, req.height) * scale > m.MAX_SIDE:
         raise BadRequestError(f"hr_scale: the hires pass would be larger than {m.MAX_SIDE}x{m.MAX_SIDE}")
     return {
         "enable_hr": req.enable_hr,
-        "hr_scale": req.hr_scale,
+        "hr_scale": scale,
         "hr_upscaler": req.hr_upscaler,
         "hr_second_pass_steps": req.hr_second_pass_steps,
     }

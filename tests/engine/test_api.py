@@ -187,3 +187,13 @@ def test_openapi_docs(engine) -> None:
     assert engine.client.get("/docs").status_code == 200
     paths = engine.client.get("/openapi.json").json()["paths"]
     assert "/sdapi/v1/txt2img" in paths and "/maple/v1/ready" in paths
+
+
+def test_hires_fix_by_scale_and_by_target_size(engine) -> None:
+    c = engine.client
+    r = c.post("/sdapi/v1/txt2img", json={**SMALL, "enable_hr": True, "hr_scale": 1.5, "denoising_strength": 0.5})
+    assert r.status_code == 200, r.text
+    assert decode_png(r.json()["images"][0]).size == (96, 96)
+    r = c.post("/sdapi/v1/txt2img", json={**SMALL, "enable_hr": True, "hr_resize_x": 128, "hr_resize_y": 128})
+    assert decode_png(r.json()["images"][0]).size == (128, 128)
+    assert "Hires upscale: 2" in json.loads(r.json()["info"])["infotexts"][0]

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from engine.models.demo import DEMO_LABEL
 from engine.models.errors import ModelNotFoundError, UnsafeModelPathError
-from installer.home import Home
+from installer.home import MODEL_DIRS, Home
 from installer.store import ModelEntry, ModelStore, State
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ class ModelRegistry:
             if found:
                 return self.with_hash(found[0]) if kind == "checkpoint" else found[0]
         known = ", ".join(i.title for i in candidates[:20]) or "none"
-        raise ModelNotFoundError(f"No {kind} named {name!r}. Available: {known}")
+        raise ModelNotFoundError(f"No {kind} named {name!r}. Available: {known}", not_found_hint(kind))
 
     def find_checkpoint(self, name: str) -> ModelInfo:
         return self.find("checkpoint", name)
@@ -145,6 +145,12 @@ class ModelRegistry:
         with self._lock:
             self._items[info.kind] = [fresh if i.path == info.path else i for i in self._items[info.kind]]
         return replace(info, sha256=fresh.sha256, lora_hash=fresh.lora_hash)
+
+
+def not_found_hint(kind: str) -> str:
+    """Where a missing file of this kind belongs (models/Lora for a LoRA, models/VAE for a VAE)."""
+    folder = MODEL_DIRS.get(kind, MODEL_DIRS["checkpoint"])
+    return f"Refresh the model list, or put the file into {folder}."
 
 
 def _by_title(info: ModelInfo, text: str) -> bool:

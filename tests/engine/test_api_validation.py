@@ -64,6 +64,18 @@ def test_unknown_model_vae_lora_list_what_exists(engine) -> None:
     assert detail.startswith("CLIP_stop_at_last_layers:")
 
 
+@pytest.mark.parametrize(("path", "body", "folder"), [
+    ("/sdapi/v1/txt2img", {**SMALL, "prompt": "x <lora:nope:1>"}, "models/Lora"),
+    ("/sdapi/v1/options", {"sd_vae": "nope.pt"}, "models/VAE"),
+    ("/sdapi/v1/options", {"sd_model_checkpoint": "nope.safetensors"}, "models/Stable-diffusion"),
+])
+def test_missing_file_hint_names_its_own_folder(engine, path, body, folder) -> None:
+    r = engine.client.post(path, json=body)
+    assert r.status_code == 404, r.text
+    hint = r.json()["hint"]
+    assert folder in hint and (folder == "models/Stable-diffusion" or "Stable-diffusion" not in hint)
+
+
 @pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "C:\\Windows\\system.ini", "a/../../b"])
 def test_names_that_leave_the_model_folders(engine, name) -> None:
     r = engine.client.post("/sdapi/v1/options", json={"sd_model_checkpoint": name})

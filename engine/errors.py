@@ -7,21 +7,14 @@ job is caught at the worker's edge and reported as ``internal``.
 
 from __future__ import annotations
 
+from installer.errors import MapleError
 
-class EngineError(Exception):
-    """Base error for everything in ``engine``."""
+
+class EngineError(MapleError):
+    """Base error for everything in ``engine`` (Maple's error with an HTTP status)."""
 
     code = "engine-error"
     status = 500
-    default_hint = ""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint or self.default_hint
-
-    def __str__(self) -> str:
-        return f"{self.message} ({self.hint})" if self.hint else self.message
 
     def to_dict(self) -> dict[str, str]:
         return {"error": self.code, "detail": self.message, "hint": self.hint}

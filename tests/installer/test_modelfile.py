@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import struct
 from pathlib import Path
 
@@ -11,22 +10,7 @@ import pytest
 from installer.errors import BrokenModelError
 from installer.hashing import sha256_file
 from installer.modelfile import inspect
-
-
-def write_st(path: Path, tensors: dict[str, list[int]], metadata: dict[str, str] | None = None) -> Path:
-    header: dict[str, object] = {}
-    offset = 0
-    for name, shape in tensors.items():
-        n = 2
-        for d in shape:
-            n *= d
-        header[name] = {"dtype": "F16", "shape": shape, "data_offsets": [offset, offset + n]}
-        offset += n
-    if metadata:
-        header["__metadata__"] = metadata
-    raw = json.dumps(header).encode()
-    path.write_bytes(struct.pack("<Q", len(raw)) + raw + b"\0" * offset)
-    return path
+from tests.installer.st_files import write_st
 
 
 @pytest.mark.parametrize(

@@ -114,10 +114,27 @@ class Backend:
     def apply_options(self, changes: dict[str, Any]) -> None:
         if "sd_model_checkpoint" in changes:
             self.models.select(changes["sd_model_checkpoint"])
+            self._remember_model(self.models.selected)
         if "sd_vae" in changes:
             self.models.set_vae(changes["sd_vae"])
         if "CLIP_stop_at_last_layers" in changes:
             self.clip_skip = int(changes["CLIP_stop_at_last_layers"])
+
+    def _remember_model(self, name: str) -> None:
+        """Keep the chosen checkpoint in settings.json, so the next start loads it (as A1111 does)."""
+        from installer.settings import load_settings, save_settings
+
+        path = self.config.home.settings_file
+        try:
+            loaded = load_settings(path)
+            settings = loaded.settings
+            if loaded.problems:  # unreadable: leave it as it is rather than replace it with defaults
+                log.warning("Not saving the chosen model: %s", "; ".join(loaded.problems))
+            elif settings.model != name:
+                settings.model = name
+                save_settings(path, settings)
+        except Exception as exc:  # the switch itself worked: never fail it on the settings file
+            log.warning("Could not save the chosen model in %s: %s", path, exc)
 
     def refresh(self, kind: str) -> None:
         """Rescan the model folders (one scan covers checkpoints, VAEs and LoRAs)."""

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from installer.home import Home
+from installer.settings import Settings, load_settings, save_settings
 from tests.engine.server_helpers import (
     SMALL,
     decode_png,
@@ -121,6 +122,26 @@ def test_options_switch_model_vae_and_clip_skip(engine) -> None:
         c.post("/sdapi/v1/options", json={"sd_model_checkpoint": "tiny.safetensors", "CLIP_stop_at_last_layers": 1,
                                           "sd_vae": "Automatic"})
     assert c.post("/sdapi/v1/txt2img", json=SMALL).json()["images"] == first
+
+
+def test_chosen_checkpoint_is_kept_in_settings_for_the_next_start(engine) -> None:
+    from tests.engine.server_helpers import config_for
+
+    path = engine.home.settings_file
+    save_settings(path, Settings(language="zh", port=7861))
+    c = engine.client
+    try:
+        assert c.post("/sdapi/v1/options", json={"sd_model_checkpoint": "tiny2"}).status_code == 200
+        kept = load_settings(path)
+        assert kept.problems == [] and kept.settings.model == "other/tiny2.safetensors"
+        assert (kept.settings.language, kept.settings.port) == ("zh", 7861)  # the rest left as it was
+        assert config_for(engine.home).model == "other/tiny2.safetensors"  # what the next start loads
+        assert c.post("/sdapi/v1/options", json={"sd_model_checkpoint": "nope"}).status_code == 404
+        assert load_settings(path).settings.model == "other/tiny2.safetensors"  # a failed switch changes nothing
+    finally:
+        c.post("/sdapi/v1/options", json={"sd_model_checkpoint": "tiny.safetensors"})
+    assert load_settings(path).settings.model == "tiny.safetensors"
+    assert not list(path.parent.glob(".settings.json.*"))  # written atomically, no temporary left
 
 
 def test_override_settings_apply_to_one_request(engine) -> None:

@@ -33,6 +33,7 @@ class EngineConfig:
     device: str = "auto"
     precision: str = "auto"
     vram_mode: str = "auto"
+    vram_mode_sdxl: str = ""  # the machine check's mode for SDXL models ("" = same as vram_mode)
     model: str = ""
     allow_pickle: bool = False
     parent_pid: int | None = None
@@ -86,7 +87,8 @@ def machine_defaults(home: Home) -> dict[str, str]:
     except Exception as exc:  # the machine check is advisory: never block the engine on it
         log.warning("The machine check failed (%s); using automatic defaults.", exc)
         return {}
-    return {"device": rec.device, "precision": rec.precision, "vram_mode": rec.vram_mode}
+    return {"device": rec.device, "precision": rec.precision, "vram_mode": rec.vram_mode_for("sd1"),
+            "vram_mode_sdxl": rec.vram_mode_for("sdxl")}
 
 
 def with_machine_defaults(config: EngineConfig) -> EngineConfig:
@@ -103,6 +105,7 @@ def with_machine_defaults(config: EngineConfig) -> EngineConfig:
         device=config.device if config.device != "auto" else rec.get("device", "auto"),
         precision=config.precision if config.precision != "auto" else rec.get("precision", "auto"),
         vram_mode=config.vram_mode if config.vram_mode != "auto" else rec.get("vram_mode", "auto"),
+        vram_mode_sdxl=config.vram_mode_sdxl if config.vram_mode != "auto" else rec.get("vram_mode_sdxl", ""),
     )
 
 
@@ -142,6 +145,7 @@ def resolve_config(args: argparse.Namespace, env: dict[str, str] | None = None, 
         device=_pick(args.device, s.device, rec.get("device"), "auto"),
         precision=_pick(args.precision, s.precision, rec.get("precision"), "auto"),
         vram_mode=_pick(args.vram_mode, s.vram_mode, rec.get("vram_mode"), "auto"),
+        vram_mode_sdxl=rec.get("vram_mode_sdxl", "") if _pick(args.vram_mode, s.vram_mode, None, "auto") == "auto" else "",
         model=args.model or s.model or "",
         allow_pickle=bool(args.allow_pickle if args.allow_pickle is not None else s.allow_pickle),
         parent_pid=args.parent_pid,

@@ -59,7 +59,10 @@ class Backend:
 
     @property
     def vram_mode_name(self) -> str:
-        return self.models.choice.vram_mode if self.models.choice else self.config.vram_mode
+        choice, model = self.models.choice, self.models.model
+        if choice is None:
+            return self.config.vram_mode
+        return choice.vram_mode_for(model.arch if model is not None else None)
 
     def current_title(self) -> str | None:
         return self.models.current_title()

@@ -17,6 +17,13 @@ class DeviceChoice:
     precision: str  # "fp16", "bf16", "fp32"
     vram_mode: str  # "high", "medium", "low"
     name: str = ""  # the card's name, for the log
+    vram_mode_sdxl: str = ""  # SDXL's mode when it differs (8-12 GB cards: "medium" while SD1 gets "high")
+
+    def vram_mode_for(self, arch: str | None) -> str:
+        """The VRAM mode for a model of architecture ``arch`` ("sd1", "sdxl", "sdxl-refiner", ...)."""
+        if arch and arch.startswith("sdxl") and self.vram_mode_sdxl:
+            return self.vram_mode_sdxl
+        return self.vram_mode
 
     @property
     def torch_device(self) -> Any:
@@ -47,7 +54,7 @@ def _auto_vram(torch: Any, device: str) -> str:
     return "high" if total >= 8 * GIB else "medium" if total >= 4 * GIB else "low"
 
 
-def resolve(device: str, precision: str, vram_mode: str) -> DeviceChoice:
+def resolve(device: str, precision: str, vram_mode: str, vram_mode_sdxl: str = "") -> DeviceChoice:
     """Resolve ``auto`` values with torch; a device asked for but missing falls back to the CPU."""
     import torch
 
@@ -64,4 +71,5 @@ def resolve(device: str, precision: str, vram_mode: str) -> DeviceChoice:
         prec = "fp32"
     mode = _auto_vram(torch, wanted) if vram_mode == "auto" else vram_mode
     name = torch.cuda.get_device_name(0) if wanted == "cuda" else wanted.upper()
-    return DeviceChoice(wanted, prec, mode, name)
+    sdxl = vram_mode_sdxl if vram_mode_sdxl not in ("", "auto", mode) else ""
+    return DeviceChoice(wanted, prec, mode, name, sdxl)

@@ -42,7 +42,6 @@ class ModelManager:
         from concurrent.futures import ThreadPoolExecutor
 
         from engine.cli import with_machine_defaults
-        from engine.server import device
 
         with ThreadPoolExecutor(1, thread_name_prefix="maple-check") as pool:
             checked = pool.submit(with_machine_defaults, self.config)  # runs while torch imports
@@ -54,8 +53,9 @@ class ModelManager:
 
                 diffusers.utils.logging.disable_progress_bar()
             self.config = checked.result()
-        self.choice = device.resolve(self.config.device, self.config.precision, self.config.vram_mode)
-        log.info("Device: %s, precision %s, VRAM mode %s", self.choice.name, self.choice.precision, self.choice.vram_mode)
+        self.choice = self._resolve_choice()
+        sdxl = f" (SDXL: {self.choice.vram_mode_sdxl})" if self.choice.vram_mode_sdxl else ""
+        log.info("Device: %s, precision %s, VRAM mode %s%s", self.choice.name, self.choice.precision, self.choice.vram_mode, sdxl)
         with timer.phase("list models"):
             self.registry.refresh()
         self._ensure_some_checkpoint(timer)
@@ -163,7 +163,7 @@ class ModelManager:
         if self.model is not None and self.model.path == entry.path and self.model.pipe is not None:
             return
         choice = self._choice()
-        kwargs: dict[str, Any] = dict(device=choice.torch_device, dtype=choice.dtype, vram_mode=choice.vram_mode,
+        kwargs: dict[str, Any] = dict(device=choice.torch_device, dtype=choice.dtype, vram_mode=choice.vram_mode_for(entry.arch),
                                       allow_pickle=self.config.allow_pickle, sha256=entry.sha256, name=entry.name)
         if self.model is None:
             self.model = load_checkpoint(entry.path, **kwargs)
@@ -212,7 +212,11 @@ class ModelManager:
 
     def _choice(self) -> DeviceChoice:
         if self.choice is None:
-            from engine.server import device
-
-            self.choice = device.resolve(self.config.device, self.config.precision, self.config.vram_mode)
+            self.choice = self._resolve_choice()
         return self.choice
+
+    def _resolve_choice(self) -> DeviceChoice:
+        from engine.server import device
+
+        cfg = self.config
+        return device.resolve(cfg.device, cfg.precision, cfg.vram_mode, cfg.vram_mode_sdxl)

@@ -63,10 +63,13 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(service: EngineService) -> FastAPI:
-    from engine.server import api, maple_api, static
+    from engine.server import api, docs, maple_api, static
     from engine.server.service import engine_version
 
-    app = FastAPI(title="Maple engine", version=engine_version(), description="AUTOMATIC1111-compatible API and Maple's own endpoints.")
+    local_docs = docs.assets_dir()  # Swagger UI served by the engine; FastAPI's CDN pages only without it
+    app = FastAPI(title="Maple engine", version=engine_version(), description="AUTOMATIC1111-compatible API and Maple's own endpoints.",
+                  docs_url=None if local_docs else "/docs", redoc_url=None if local_docs else "/redoc")
+    docs.install(app, local_docs)
     app.state.service = service
     app.add_exception_handler(RequestValidationError, _on_validation)  # type: ignore[arg-type]
     app.add_exception_handler(EngineError, _on_engine_error)

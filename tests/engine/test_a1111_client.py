@@ -144,7 +144,7 @@ def test_progress_and_interrupt(api: Any) -> None:
     done: dict[str, Any] = {}
 
     def long_job() -> None:
-        done["result"] = api.txt2img(prompt="slow", seed=1, **{**SMALL, "steps": 150})
+        done["result"] = api.txt2img(prompt="slow", seed=1, n_iter=4, **{**SMALL, "steps": 150})
 
     worker = threading.Thread(target=long_job)
     worker.start()
@@ -162,4 +162,19 @@ def test_progress_and_interrupt(api: Any) -> None:
     worker.join(60)
     assert not worker.is_alive()
     assert done["result"].images, "an interrupted job still returns what it had"
+    assert len(done["result"].images) < 4 and done["result"].info["interrupted"] is True
     assert api.get_progress()["state"]["job_count"] == 0
+
+
+def test_hires_fix_memory_and_wait_for_ready(api: Any) -> None:
+    result = api.txt2img(prompt="a hill", seed=8, enable_hr=True, hr_scale=2, hr_second_pass_steps=1,
+                         denoising_strength=0.5, **SMALL)
+    assert result.image.size == (128, 128)
+    assert "Hires upscale: 2" in result.info["infotexts"][0]
+    memory = api.get_memory()
+    assert {"ram", "cuda"} <= set(memory)
+    # webuiapi's idle wait returns once progress is 0 and no job is queued.
+    waiter = threading.Thread(target=api.util_wait_for_ready, kwargs={"check_interval": 0.1}, daemon=True)
+    waiter.start()
+    waiter.join(10)
+    assert not waiter.is_alive(), api.get_progress()

@@ -9,11 +9,13 @@ set STAMP=.venv\.maple-setup
 if not exist %STAMP% (
   echo [maple] installing Maple and its engine into .venv ^(first run takes a few minutes^)
   .venv\Scripts\python.exe -m pip install --quiet --upgrade pip
-  where nvidia-smi >nul 2>nul && (
-    rem NVIDIA GPU: the CUDA build of torch comes from PyTorch's own package index.
-    .venv\Scripts\python.exe -m pip install --quiet torch==2.13.0 --index-url https://download.pytorch.org/whl/cu128
-  ) || (
-    .venv\Scripts\python.exe -m pip install --quiet torch==2.13.0
+  rem On Windows the default package index serves a CPU-only torch. For an NVIDIA GPU, set
+  rem MAPLE_TORCH_INDEX_URL to PyTorch's CUDA index before the first run (the machine check and
+  rem the Troubleshooting page say so when a CPU build meets an NVIDIA card).
+  if defined MAPLE_TORCH_INDEX_URL (
+    .venv\Scripts\python.exe -m pip install --quiet torch==2.13.0 --index-url %MAPLE_TORCH_INDEX_URL% || goto :failed
+  ) else (
+    .venv\Scripts\python.exe -m pip install --quiet torch==2.13.0 || goto :failed
   )
   .venv\Scripts\python.exe -m pip install --quiet -c constraints.txt -e ".[engine]" || goto :failed
   .venv\Scripts\python.exe -m pip uninstall --quiet -y installer >nul 2>nul

@@ -63,9 +63,9 @@ FINDINGS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "torch.cpu-build": {
         "en": ("{version} is a CPU-only build: it cannot use your NVIDIA GPU",
-               "Run Maple's set-up again to install the CUDA build of PyTorch."),
+               "Delete .venv, set MAPLE_TORCH_INDEX_URL to PyTorch's CUDA package index, and run Maple's set-up again."),
         "zh": ("{version} 是仅 CPU 版本：无法使用你的 NVIDIA 显卡",
-               "请重新运行 Maple 的安装以安装 CUDA 版 PyTorch。"),
+               "删除 .venv，把 MAPLE_TORCH_INDEX_URL 设为 PyTorch 的 CUDA 软件源，然后重新运行 Maple 的安装。"),
     },
     "torch.driver-old": {
         "en": ("{version} needs CUDA {cuda}; the driver supports CUDA {driver_cuda} only",

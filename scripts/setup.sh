@@ -28,9 +28,12 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   echo "[maple] installing Maple and its engine into .venv (first run takes a few minutes)"
   pip=(.venv/bin/python -m pip --disable-pip-version-check)
   "${pip[@]}" install --quiet --upgrade pip
-  # torch is pinned for reproducible tests. On Linux with an NVIDIA GPU the package index serves
-  # the CUDA build of this version; elsewhere the CPU build.
-  "${pip[@]}" install --quiet "torch==${MAPLE_TORCH_VERSION:-2.13.0}"
+  # torch is pinned for reproducible tests. On Linux the default package index serves the CUDA
+  # build of this version (it runs on the CPU too, but is several GB). MAPLE_TORCH_INDEX_URL picks
+  # another index, for example PyTorch's CPU-only or CUDA-specific one.
+  torch_index=()
+  [ -n "${MAPLE_TORCH_INDEX_URL:-}" ] && torch_index=(--index-url "$MAPLE_TORCH_INDEX_URL")
+  "${pip[@]}" install --quiet "${torch_index[@]}" "torch==${MAPLE_TORCH_VERSION:-2.13.0}"
   "${pip[@]}" install --quiet -c constraints.txt -e ".[engine,dev]"
   # A PyPA package is also called "installer"; Maple's own package must be the one imported.
   "${pip[@]}" uninstall --quiet -y installer >/dev/null 2>&1 || true

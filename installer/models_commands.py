@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from installer.catalog import Catalog, load_catalog
-from installer.cli_progress import ProgressBar, human_size
+from installer.cli_progress import ProgressBar
 from installer.errors import MapleError, ModelError
 from installer.home import Home, resolve_home
-from installer.modelfile import ARCH_NAMES
+from installer.models_tables import catalog_lines, model_lines
 from installer.settings import Settings, load_settings, save_settings
 from installer.store import ModelEntry, ModelStore, State, StoreProgress
 
@@ -84,28 +84,15 @@ def cmd_list(ctx: Context, kind: str | None, as_json: bool, compute: bool) -> in
     if as_json:
         print(json.dumps([e.to_json() for e in entries], ensure_ascii=False, indent=2))
         return 0
-    models = [e for e in entries if e.is_model]
-    broken = [e for e in entries if not e.is_model]
-    if not models:
+    if not any(e.is_model for e in entries):
         print(f"No models yet in {ctx.home.root / 'models'}. Try `maple-models catalog` and `maple-models pull ID`.")
-    for e in models:
-        short = e.lora_hash or e.short_hash or "-"
-        where = "home" if e.location == "home" else f"shared: {e.location}"
-        print(f"{e.kind:<10}  {e.name:<40}  {ARCH_NAMES.get(e.arch, e.arch):<16}  {human_size(e.size):>9}  {short:<12}  {e.state.value:<8}  {where}")
-        if e.state is State.MISMATCH:
-            print(f"{'':<12}mismatch: {e.reason}")
-    if broken:
-        print(f"\nBroken files ({len(broken)}), not usable as models:")
-        for e in broken:
-            print(f"  {e.path}\n    {e.reason}\n    what to do: delete it (`maple-models rm {e.name}`) and download it again")
-    unhashed = sum(1 for e in models if e.state is State.UNHASHED)
-    if unhashed:
-        print(f"\n{unhashed} file(s) not hashed yet: `maple-models list --hash` computes their hashes once.")
+    if entries:
+        print("\n".join(model_lines(entries)))
     return 0
 
 
 def cmd_catalog(ctx: Context, as_json: bool) -> int:
-    installed = {e.catalog_id for e in ctx.store.scan() if e.state is State.VERIFIED}
+    installed = {e.catalog_id for e in ctx.store.scan() if e.state is State.VERIFIED and e.catalog_id}
     lang = _language(ctx.settings)
     if as_json:
         rows = [{"id": e.id, "name": e.name, "kind": e.kind, "arch": e.arch, "file": e.file, "size": e.size,
@@ -113,12 +100,7 @@ def cmd_catalog(ctx: Context, as_json: bool) -> int:
                  "description": e.description.get(lang), "sources": [s.name for s in e.sources]} for e in ctx.catalog]
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
-    for e in ctx.catalog:
-        mark = "installed" if e.id in installed else ""
-        figures = "verified" if e.verified else ("hash from source" if e.sha256 is None else "not confirmed")
-        print(f"{e.id:<18}  {e.kind:<10}  {ARCH_NAMES.get(e.arch, e.arch):<12}  {human_size(e.size):>9}  "
-              f"{figures:<16}  {mark:<9}  {e.name}")
-        print(f"{'':<20}{e.description.get(lang)}  [{', '.join(s.name for s in e.sources)}; {e.license}]")
+    print("\n".join(catalog_lines(list(ctx.catalog), installed, lang)))
     return 0
 
 

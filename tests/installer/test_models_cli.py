@@ -72,9 +72,24 @@ def test_list_shows_models_and_broken_files_with_what_to_do(home: Home, capsys: 
     write_st(home.models_dir("checkpoint") / "anime" / "any.safetensors", SD1_CHECKPOINT)
     write_st(home.models_dir("lora") / "ink.safetensors", LORA)
     (home.models_dir("vae") / "vae.safetensors").write_text("version https://git-lfs.github.com/spec/v1\noid x\n")
+    write_st(home.models_dir("checkpoint") / "maple-demo.safetensors", SD1_CHECKPOINT, seed=2,
+             metadata={"maple.demo": "1"})
     assert run(home, "list") == 0
     out = capsys.readouterr().out
-    assert "anime/any.safetensors" in out and "SD1.x" in out and "unhashed" in out
+    lines = out.splitlines()
+    assert lines[0].split() == ["KIND", "NAME", "ARCH", "SIZE", "HASH", "STATE", "WHERE"]
+    row = {line.split()[1]: line for line in lines[1:5]}
+    for line in row.values():  # the columns line up under their headers; sizes end under SIZE
+        state = line.split()[-2]
+        assert line.index(f"  {state}  ") + 2 == lines[0].index("STATE")
+        assert line.index(" home") + 1 == lines[0].index("WHERE")
+        assert line[lines[0].index("SIZE") + 3] == "B"
+    assert "SD1.x" in row["anime/any.safetensors"] and "KB" in row["anime/any.safetensors"]
+    assert "[demo]" in row["maple-demo.safetensors"] and "[demo]" not in row["anime/any.safetensors"]
+    assert "unhashed" in row["ink.safetensors"] and "broken" in row["vae.safetensors"]
+    legend = out.split("Legend:")[1]
+    assert "unhashed  not hashed yet" in legend and "broken    not a usable model file" in legend
+    assert "[demo]    Maple's built-in demo model" in legend and "unknown" not in legend
     assert "Broken files (1)" in out and "git-LFS pointer" in out and "download it again" in out
     assert run(home, "list", "--kind", "lora", "--json") == 0
     [lora] = json.loads(capsys.readouterr().out)
@@ -86,7 +101,10 @@ def test_list_hash_computes_once_and_the_cache_serves_the_next_run(
 ) -> None:
     lora = write_st(home.models_dir("lora") / "ink.safetensors", LORA)
     assert run(home, "list", "--hash") == 0
-    assert tensor_sha256(lora)[:12] in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert tensor_sha256(lora)[:12] in out
+    assert "unknown   not in Maple's catalog, so there is no hash to check it against" in out
+    assert "unhashed" not in out and "[demo]" not in out
     calls: list[Path] = []
     real = store_mod.sha256_file_split
     monkeypatch.setattr(store_mod, "sha256_file_split", lambda p, *a, **k: calls.append(p) or real(p, *a, **k))
@@ -142,12 +160,24 @@ def test_verify_finds_a_damaged_file(home: Home, capsys: pytest.CaptureFixture[s
     assert run(home, "verify", "detail") == 1
     captured = capsys.readouterr()
     assert "mismatch" in captured.out and "download them again" in captured.err
+    assert run(home, "list") == 0
+    out = capsys.readouterr().out
+    assert "mismatch  named like a catalog file but holds other bytes" in out.split("Legend:")[1]
+    assert "Not what their name says (1)" in out and str(target) in out
 
 
 def test_catalog_lists_ids_and_what_is_installed(home: Home, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(home, "catalog") == 0
     out = capsys.readouterr().out
-    assert "sd15" in out and "anything-v5" in out and "hash from source" in out
+    lines = out.splitlines()
+    assert lines[0].split() == ["ID", "KIND", "ARCH", "SIZE", "HASH", "INSTALLED", "NAME"]
+    row = {line.split()[0]: line for line in lines[1:-2] if not line.startswith(" ")}
+    assert "GB" in row["sd15"] and "verified" in row["sd15"]
+    assert "from source" in "".join(row.values()) and " ? " in row["anything-v5"]
+    for line in row.values():  # the KIND and HASH columns line up under their headers
+        assert line.index("  " + line.split()[1] + " ") + 2 == lines[0].index("KIND")
+        assert line[lines[0].index("HASH"):].startswith(("verified", "not confirmed", "from source"))
+    assert lines[-1].startswith("Size ? = not known for certain") and "its source publishes" in lines[-1]
     assert run(home, "catalog", "--json") == 0
     rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["sdxl-vae-fp16-fix"]["verified"] and not rows["sd15"]["installed"]

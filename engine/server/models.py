@@ -48,10 +48,10 @@ class ModelManager:
             with timer.phase("import torch"):
                 import torch  # noqa: F401
             with timer.phase("import diffusers"):
-                import diffusers
-                from diffusers import StableDiffusionPipeline  # noqa: F401  (the pipelines, once)
+                from engine.server.quiet import quiet_libraries
 
-                diffusers.utils.logging.disable_progress_bar()
+                quiet_libraries()  # before the pipelines import: transformers warns while they load
+                from diffusers import StableDiffusionPipeline  # noqa: F401  (the pipelines, once)
             self.config = checked.result()
         self.choice = self._resolve_choice()
         sdxl = f" (SDXL: {self.choice.vram_mode_sdxl})" if self.choice.vram_mode_sdxl else ""

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.cli import EngineConfig, UsageError, parse
+from engine.server.quiet import quiet_environment
 from engine.server.timing import StartupTimer, process_start_time
 
 if TYPE_CHECKING:
@@ -55,8 +56,6 @@ def setup_logging(logs_dir: Path) -> None:
         root.addHandler(handler)
     except OSError as exc:
         log.warning("Cannot write %s: %s; logging to the console only.", logs_dir / "engine.log", exc)
-    for noisy in ("uvicorn.access", "httpx", "PIL", "urllib3", "installer.machine", "installer.machine_gpu"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _try_bind(host: str, port: int) -> socket.socket | None:
@@ -155,18 +154,8 @@ def _stop(service: EngineService, server: ServerThread, code: int) -> int:
     return code
 
 
-QUIET_ENV = {
-    "HF_HUB_OFFLINE": "1",  # nothing is ever downloaded at run time
-    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-    "DIFFUSERS_VERBOSITY": "error",
-    "TRANSFORMERS_VERBOSITY": "error",
-    "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
-}
-
-
 def main(argv: list[str] | None = None) -> int:
-    for key, value in QUIET_ENV.items():
-        os.environ.setdefault(key, value)
+    quiet_environment()
     timer = StartupTimer(process_start_time())
     try:
         config = parse(argv, probe_machine=False)  # the machine check runs later, in the worker

@@ -27,8 +27,9 @@ STARTUP_LINE = re.compile(r"^Startup time: (\d+\.\d)s \((.+)\)\.$")
 class EngineProcess:
     """``python -m engine`` with its output collected line by line."""
 
-    def __init__(self, home: Home, *flags: str, stdin: int | None = subprocess.DEVNULL) -> None:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    def __init__(self, home: Home, *flags: str, stdin: int | None = subprocess.DEVNULL,
+                 env_extra: dict[str, str] | None = None) -> None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), **(env_extra or {})}
         cmd = [sys.executable, "-m", "engine", "--home", str(home.root), "--device", "cpu", *flags]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=stdin, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, encoding="utf-8")
@@ -159,6 +160,30 @@ def test_shutdown_endpoint_stops_the_process(tiny_home: Home) -> None:
         engine.wait_line(STARTUP_LINE)
         assert httpx.post(f"http://127.0.0.1:{port}/maple/v1/shutdown").json() == {"stopping": True}
         assert engine.exit_code(10) == 0
+    finally:
+        engine.kill()
+
+
+MAPLE_LINES = re.compile("|".join([
+    URL_LINE.pattern, STARTUP_LINE.pattern, r"^Device: .+, precision \w+, VRAM mode \w+.*$",
+    r"^Writing the demo model to .+$", r"^No checkpoint found: starting with Maple's demo model, which draws noise\.$",
+    r"^Loaded \S+ \(demo, cpu, torch\.bfloat16\) in \d+\.\ds$", r"^saved 1 image\(s\) to .+$", r"^Stopping the engine\.\.\.$", r"^Engine stopped\.$",
+]))
+
+
+def test_console_holds_only_maples_lines(home: Home) -> None:
+    """A start that makes the libraries talk (bf16 casts, their verbosity turned up in the inherited
+    environment, a first generation) still shows only Maple's own lines."""
+    port = _free_port()
+    loud = {"TRANSFORMERS_VERBOSITY": "info", "DIFFUSERS_VERBOSITY": "info", "HF_HUB_DISABLE_PROGRESS_BARS": "0"}
+    engine = EngineProcess(home, "--port", str(port), "--precision", "bf16", env_extra=loud)
+    try:
+        engine.wait_line(STARTUP_LINE)
+        assert httpx.post(f"http://127.0.0.1:{port}/sdapi/v1/txt2img", json=SMALL, timeout=120).status_code == 200
+        assert httpx.post(f"http://127.0.0.1:{port}/maple/v1/shutdown").json() == {"stopping": True}
+        assert engine.exit_code(10) == 0
+        engine._reader.join(5)
+        assert engine.lines and all(MAPLE_LINES.match(line) for line in engine.lines), "\n".join(engine.lines)
     finally:
         engine.kill()
 

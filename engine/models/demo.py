@@ -8,6 +8,7 @@ noise, and the model lists say so.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -22,6 +23,7 @@ DEMO_SEED = 20240601
 # One key only: safetensors writes metadata in hash-map order, so more keys would vary the bytes.
 DEMO_METADATA = {DEMO_METADATA_KEY: "1"}
 DEMO_LABEL = "demo, draws noise"
+DEMO_SHAPES = Path(__file__).with_name("demo_shapes.json")
 
 
 def demo_path(home: Home | Path) -> Path:
@@ -52,12 +54,26 @@ def home_has_checkpoint(home: Home | Path) -> bool:
     return False
 
 
+def demo_shapes() -> dict[str, dict[str, list[int]]] | None:
+    """The demo models' tensor shapes, stored beside this module (a test keeps them in step with the
+    configs); None when the file is missing, and the models are then built to read them."""
+    try:
+        data: dict[str, dict[str, list[int]]] = json.loads(DEMO_SHAPES.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data
+
+
 def build_demo_state() -> dict:
-    """The demo's tensors in A1111's layout (fp16, deterministic)."""
+    """The demo's tensors in A1111's layout (fp16, deterministic).
+
+    The stored shapes spare building the models: only torch is needed, not diffusers' and
+    transformers' model classes, whose first import takes seconds on a busy machine.
+    """
     from engine.models.configs import config_dir
     from engine.models.synth import build_checkpoint
 
-    return build_checkpoint(config_dir("demo"), seed=DEMO_SEED)
+    return build_checkpoint(config_dir("demo"), seed=DEMO_SEED, shapes=demo_shapes())
 
 
 def ensure_demo_model(home: Home | Path) -> Path:

@@ -69,13 +69,16 @@ def model_names(folder: Path) -> list[str]:
 
 
 def random_weights(state: dict[str, Any], seed: int, dtype: Any) -> dict[str, Any]:
-    """Fixed random values for every tensor: norms 1, biases 0, others scaled by fan-in."""
+    """Fixed random values for every tensor: norms 1, biases 0, others scaled by fan-in.
+
+    ``state`` maps names to tensors (any device, ``meta`` included) or to bare shapes.
+    """
     import torch
 
     gen = torch.Generator("cpu").manual_seed(seed)
     out = {}
     for key in sorted(state):
-        shape = tuple(state[key].shape)
+        shape = tuple(getattr(state[key], "shape", state[key]))
         if key.endswith("bias"):
             value = torch.zeros(shape)
         elif len(shape) == 1:
@@ -87,15 +90,26 @@ def random_weights(state: dict[str, Any], seed: int, dtype: Any) -> dict[str, An
     return out
 
 
-def build_checkpoint(folder: Path, seed: int = 0, dtype: Any = None) -> dict[str, Any]:
-    """A full single-file state dict (LDM names) for the models a config folder describes."""
+def part_shapes(folder: Path) -> dict[str, dict[str, tuple[int, ...]]]:
+    """Each model's tensor names and shapes (diffusers layout), from the model classes themselves."""
+    return {name: {k: tuple(v.shape) for k, v in instantiate(folder, name, device="meta").state_dict().items()}
+            for name in model_names(folder)}
+
+
+def build_checkpoint(folder: Path, seed: int = 0, dtype: Any = None,
+                     shapes: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A full single-file state dict (LDM names) for the models a config folder describes.
+
+    ``shapes`` (as ``part_shapes`` gives them) skips building the models, which needs diffusers'
+    and transformers' model classes imported: seconds on a cold start.
+    """
     import torch
 
     dtype = dtype or torch.float16
+    shapes = shapes if shapes is not None else part_shapes(folder)
     parts = {}
     for i, name in enumerate(model_names(folder)):
-        shapes = instantiate(folder, name, device="meta").state_dict()
-        parts[name] = random_weights(shapes, seed + i, dtype)
+        parts[name] = random_weights(shapes[name], seed + i, dtype)
     ldm = ldm_state_dict(folder, parts)
     return {k: v.contiguous() for k, v in sorted(ldm.items())}
 

@@ -41,6 +41,34 @@ def test_demo_bytes_are_deterministic(tmp_path: Path) -> None:
     assert _sha(a) == _sha(b) == DEMO_SHA256
 
 
+def test_stored_demo_shapes_match_the_demo_config() -> None:
+    from engine.models.configs import config_dir
+    from engine.models.demo import demo_shapes
+    from engine.models.synth import part_shapes
+
+    stored = demo_shapes()
+    assert stored is not None
+    built = part_shapes(config_dir("demo"))
+    assert {n: {k: tuple(v) for k, v in d.items()} for n, d in stored.items()} == built
+
+
+def test_demo_is_written_fast_without_the_model_classes(tmp_path: Path) -> None:
+    """Only torch and safetensors are needed: no diffusers/transformers model built (cold: seconds)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    code = ("import sys, time; from pathlib import Path; import torch; from engine.models.demo import ensure_demo_model; "
+            "t = time.perf_counter(); p = ensure_demo_model(Path(sys.argv[1])); "
+            "print(round(time.perf_counter() - t, 2), 'diffusers.models' in sys.modules, "
+            "'transformers.models.clip.modeling_clip' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "h")], cwd=root, capture_output=True,
+                         text=True, timeout=120, check=True).stdout.split()
+    assert out[1:] == ["False", "False"], out
+    assert float(out[0]) < 3.0, out
+    assert _sha(tmp_path / "h" / "models" / "Stable-diffusion" / DEMO_FILENAME) == DEMO_SHA256
+
+
 def test_damaged_demo_is_rewritten_and_intact_one_kept(home: Home) -> None:
     path = ensure_demo_model(home)
     good = _sha(path)

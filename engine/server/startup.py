@@ -111,6 +111,7 @@ def run(config: EngineConfig, timer: StartupTimer) -> int:
     if config.parent_pid:  # started by Maple's launcher: follow it (its pid, and the stdin pipe it holds)
         lifecycle.watch_parent(config.parent_pid, stop)
         lifecycle.watch_stdin(stop)
+    _preimport_heavy()
     service = _start_service(config, timer, stop)
     with timer.phase("start server"):
         server = _start_server(service, sock)
@@ -122,6 +123,27 @@ def run(config: EngineConfig, timer: StartupTimer) -> int:
             log.error("The engine could not start: %s", service.startup_error)
             return _stop(service, server, 1)
     return _stop(service, server, 0)
+
+
+def _preimport_heavy() -> None:
+    """Import torch and diffusers in a thread now, while this thread imports FastAPI and uvicorn.
+
+    The worker's own imports then find them loaded (or wait for them); its phases still say
+    how long each took from its side.
+    """
+
+    def work() -> None:
+        try:
+            import torch  # noqa: F401
+
+            from engine.server.quiet import quiet_libraries
+
+            quiet_libraries()
+            from diffusers import StableDiffusionPipeline  # noqa: F401
+        except Exception:  # the worker imports them again and reports the error
+            log.debug("pre-import failed", exc_info=True)
+
+    threading.Thread(target=work, name="maple-preimport", daemon=True).start()
 
 
 def _start_service(config: EngineConfig, timer: StartupTimer, stop: threading.Event) -> EngineService:

@@ -71,6 +71,10 @@ class ModelManager:
             ensure_demo_model(self.config.home)
             self.registry.refresh()
         log.info("No checkpoint found: starting with Maple's demo model, which draws noise.")
+        log.info(
+            "Put a checkpoint in %s (or run: maple-models pull sd15), then pick it on the page.",
+            self.config.home.models_dir("checkpoint"),
+        )
 
     def _load_initial(self) -> None:
         wanted = self.config.model

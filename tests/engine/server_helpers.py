@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -41,6 +42,15 @@ def populate(home: Home) -> None:
 
 def config_for(home: Home, *flags: str) -> cli.EngineConfig:
     return cli.parse(["--home", str(home.root), "--device", "cpu", *flags], env={}, probe_machine=False)
+
+
+@contextmanager
+def populated_engine(tmp_path_factory: Any, name: str) -> Iterator[Engine]:
+    """A module's engine: a fresh home named ``name`` with ``populate``'s models, serving tiny.safetensors."""
+    home = Home(tmp_path_factory.mktemp(name) / "home").ensure()
+    populate(home)
+    with running_engine(home, "--model", "tiny.safetensors") as eng:
+        yield eng
 
 
 @contextmanager

@@ -7,23 +7,19 @@ import json
 import pytest
 from PIL import Image
 
-from installer.home import Home
 from installer.settings import Settings, load_settings, save_settings
 from tests.engine.server_helpers import (
     SMALL,
     decode_png,
     output_files,
     png_b64,
-    populate,
-    running_engine,
+    populated_engine,
 )
 
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):
-    home = Home(tmp_path_factory.mktemp("api") / "home").ensure()
-    populate(home)
-    with running_engine(home, "--model", "tiny.safetensors") as eng:
+    with populated_engine(tmp_path_factory, "api") as eng:
         yield eng
 
 

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from installer.home import Home
-from tests.engine.server_helpers import SMALL, png_b64, populate, running_engine
+from tests.engine.server_helpers import SMALL, png_b64, populated_engine
 
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):
-    home = Home(tmp_path_factory.mktemp("validation") / "home").ensure()
-    populate(home)
-    with running_engine(home, "--model", "tiny") as eng:
+    with populated_engine(tmp_path_factory, "validation") as eng:
         yield eng
 
 

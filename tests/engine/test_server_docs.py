@@ -7,17 +7,14 @@ from urllib.parse import urljoin
 
 import pytest
 
-from installer.home import Home
-from tests.engine.server_helpers import populate, running_engine
+from tests.engine.server_helpers import populated_engine
 
 REFERENCE = re.compile(r"""(?:src|href|spec-url)\s*=\s*["']([^"']+)["']|(?:url|redocUrl)\s*:\s*["']([^"']+)["']""")
 
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):
-    home = Home(tmp_path_factory.mktemp("docs") / "home").ensure()
-    populate(home)
-    with running_engine(home, "--model", "tiny.safetensors") as eng:
+    with populated_engine(tmp_path_factory, "docs") as eng:
         yield eng
 
 

@@ -11,15 +11,12 @@ import httpx
 import pytest
 import torch
 
-from installer.home import Home
-from tests.engine.server_helpers import SMALL, populate, running_engine, served
+from tests.engine.server_helpers import SMALL, populated_engine, served
 
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):
-    home = Home(tmp_path_factory.mktemp("queue") / "home").ensure()
-    populate(home)
-    with running_engine(home, "--model", "tiny") as eng:
+    with populated_engine(tmp_path_factory, "queue") as eng:
         yield eng
 
 

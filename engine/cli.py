@@ -79,7 +79,7 @@ def _settings(home: Home) -> Any:
 def machine_defaults(home: Home) -> dict[str, str]:
     """Device/precision/VRAM mode the machine check recommends; empty when it cannot say."""
     try:
-        from installer import machine
+        from installer.machine import report as machine
     except ImportError:
         return {}
     try:

@@ -30,7 +30,7 @@ from launcher.i18n import tr
 if TYPE_CHECKING:
     from installer.settings import Settings
     from launcher.context import AppContext
-    from launcher.engine_process import EngineState
+    from launcher.engine.process import EngineState
 
 log = logging.getLogger(__name__)
 
@@ -137,14 +137,14 @@ class MainWindow(QMainWindow):
 
     # -- reactions --------------------------------------------------------------------------
     def _engine_ready(self, url: str) -> None:
-        from launcher.engine_process import EngineState
+        from launcher.engine.process import EngineState
 
         assert self.ctx is not None
         if self.ctx.settings.open_browser and self.ctx.engine.state is not EngineState.EXTERNAL:
             self.ctx.open_url(url)
 
     def _mark_console(self, state: EngineState) -> None:
-        from launcher.engine_process import EngineState
+        from launcher.engine.process import EngineState
 
         item = self.nav.item(PAGES.index("console"))
         colors = theme.current()

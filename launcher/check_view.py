@@ -21,7 +21,7 @@ class Row:
 
 def run_check(home: Path, port: int) -> Any:
     """Run engineer 1's machine check (in a worker: it probes the GPU, disks and ports)."""
-    from installer.machine import check
+    from installer.machine.report import check
 
     return check(home, port=port)
 

@@ -14,7 +14,7 @@ from installer.home import Home
 from installer.settings import Settings, save_settings
 from launcher import check_view, workers
 from launcher.downloads_bridge import DownloadsBridge
-from launcher.engine_process import EngineProcess
+from launcher.engine.process import EngineProcess
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,10 @@ from typing import IO, Any
 
 from installer.home import Home
 from installer.settings import Settings, load_settings
-from launcher import check_view, console_lines, engine_command, proctree
-from launcher.diagnose import diagnose
+from launcher import check_view
+from launcher.engine import command as engine_command
+from launcher.engine import console_lines, proctree
+from launcher.engine.diagnosis import diagnose
 
 log = logging.getLogger(__name__)
 

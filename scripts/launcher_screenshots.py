@@ -93,7 +93,7 @@ def main() -> int:
     from installer.home import Home
     from installer.settings import Settings
     from launcher.app import PAGES
-    from launcher.engine_process import EngineState
+    from launcher.engine.process import EngineState
     from launcher.startup import build_window, create_app
 
     app = create_app(["maple"])

@@ -52,7 +52,7 @@ def test_package_imports_stay_on_their_side(package, forbidden):
 
 
 def test_running_the_machine_check_does_not_import_torch(tmp_path):
-    code = ("import sys; from installer.machine import check; check(sys.argv[1]); "
+    code = ("import sys; from installer.machine.report import check; check(sys.argv[1]); "
             "print(sorted({'torch', 'PySide6'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, cwd=ROOT,
                          check=True).stdout

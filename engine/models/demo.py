@@ -14,7 +14,7 @@ from pathlib import Path
 
 from installer.errors import BrokenModelError
 from installer.home import MODEL_EXTENSIONS, Home
-from installer.modelfile import DEMO_METADATA_KEY, inspect
+from installer.store.modelfile import DEMO_METADATA_KEY, inspect
 
 log = logging.getLogger(__name__)
 

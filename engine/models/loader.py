@@ -30,7 +30,7 @@ from engine.models.placement import (
 from engine.models.prediction import set_prediction_type
 from engine.models.sources import CheckpointInfo, inspect_checkpoint
 from installer.errors import MapleError
-from installer.hashing import sha256_file
+from installer.store.hashing import sha256_file
 
 log = logging.getLogger(__name__)
 _PATCH_LOCK = threading.Lock()
@@ -172,7 +172,7 @@ def _missing_keys(info: CheckpointInfo) -> list[str]:
         if info.state_dict is not None:
             present = set(info.state_dict)
         else:
-            from installer.modelfile import read_header
+            from installer.store.modelfile import read_header
 
             present = set(read_header(info.path).tensors)
     except Exception:  # only a better message is at stake

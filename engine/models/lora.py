@@ -23,8 +23,8 @@ from engine.models.errors import LoraError
 from engine.models.loaded import LoadedModel
 from engine.models.lora_keys import complete_te_attention, remap_ldm_lora, uses_ldm_names
 from installer.errors import BrokenModelError
-from installer.hashing import lora_short_hash, sha256_file
-from installer.modelfile import read_header
+from installer.store.hashing import lora_short_hash, sha256_file
+from installer.store.modelfile import read_header
 
 log = logging.getLogger(__name__)
 LoraSpec = tuple[str | Path, float] | LoraRef

@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from engine.models.demo import DEMO_LABEL
 from engine.models.errors import ModelNotFoundError, UnsafeModelPathError
 from installer.home import MODEL_DIRS, Home
-from installer.store import ModelEntry, ModelStore, State
+from installer.store.model_store import ModelEntry, ModelStore, State
 
 log = logging.getLogger(__name__)
 KINDS = ("checkpoint", "vae", "lora")

@@ -20,7 +20,7 @@ from engine.models.errors import (
     UnsupportedModelError,
 )
 from installer.errors import BrokenModelError
-from installer.modelfile import Header, classify, inspect
+from installer.store.modelfile import Header, classify, inspect
 
 KIND_HINT = {
     "lora": "it is a LoRA: put it into models/Lora and use <lora:NAME:1> in the prompt",

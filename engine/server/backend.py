@@ -71,7 +71,7 @@ class Backend:
         return self.models.is_demo()
 
     def preview(self, latents: Any) -> Any:
-        from engine import preview
+        from engine.generation import preview
 
         model = self.models.model
         return preview.latents_to_image(latents, model.arch if model else "sd1")
@@ -93,7 +93,7 @@ class Backend:
         return listings.schedulers()
 
     def token_count(self, prompt: str) -> m.TokenCountResponse:
-        from engine import conditioning
+        from engine.prompts import conditioning
 
         tokens, chunks = conditioning.token_count(self.models.tokenizer(), prompt)
         return m.TokenCountResponse(tokens=tokens, chunks=chunks, limit=75 * chunks)

@@ -60,7 +60,7 @@ def encode_preview(image: Any) -> str:
 
 def _parse_infotext(text: str) -> dict[str, Any]:
     try:
-        from engine import infotext
+        from engine.generation import infotext
     except ImportError:
         return {}
     parsed: dict[str, Any] = infotext.parse(text)

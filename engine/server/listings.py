@@ -45,13 +45,13 @@ def loras(manager: ModelManager) -> list[m.LoraItem]:
 
 
 def samplers() -> list[m.SamplerItem]:
-    from engine.samplers import SAMPLERS
+    from engine.generation.samplers import SAMPLERS
 
     return [m.SamplerItem(**s.as_api()) for s in SAMPLERS]
 
 
 def schedulers() -> list[m.SchedulerItem]:
-    from engine.samplers import SCHEDULE_TYPES
+    from engine.generation.samplers import SCHEDULE_TYPES
 
     return [m.SchedulerItem(**s.as_api()) for s in SCHEDULE_TYPES]
 

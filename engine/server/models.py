@@ -202,7 +202,7 @@ class ModelManager:
         return self.model
 
     def generate(self, params: GenParams, control: JobControl) -> GenResult:
-        from engine.generate import generate
+        from engine.generation.generate import generate
 
         model = self.require_model()
         if params.loras or model.applied_loras:

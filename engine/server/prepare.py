@@ -43,7 +43,7 @@ def check_name(name: str, field_name: str) -> str:
 
 
 def sampler_and_schedule(req: m.GenerationRequest) -> tuple[str, str]:
-    from engine import samplers as s
+    from engine.generation import samplers as s
 
     name = req.sampler_name or req.sampler_index or "Euler a"
     name, legacy_schedule = s.split_legacy_name(name)
@@ -63,7 +63,7 @@ def seed_of(req: m.GenerationRequest) -> int:
 
 
 def _loras(prompt: str, resolve: LoraResolver) -> tuple[str, tuple[LoraRef, ...]]:
-    from engine.prompt_parser import extract_loras
+    from engine.prompts.parser import extract_loras
 
     text, refs = extract_loras(prompt)
     resolved = []

@@ -20,7 +20,7 @@ QUIET_ENV = {
 
 # Loggers whose INFO lines are not Maple's (uvicorn's "Started server process", "Shutting down"...).
 NOISY_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "httpx", "PIL", "urllib3",
-                 "installer.machine", "installer.machine_gpu", "accelerate", "peft")
+                 "installer.machine", "accelerate", "peft")
 
 
 def quiet_environment() -> None:

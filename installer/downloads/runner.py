@@ -32,7 +32,7 @@ from installer.downloads.progress import Meter, ProgressCallback
 from installer.downloads.reach import check_name
 from installer.downloads.spec import DownloadSpec
 from installer.downloads.state import PartState, discard, load_state, lock_path, part_path
-from installer.hashing import sha256_file
+from installer.store.hashing import sha256_file
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,10 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QLineEdit, QPlainTextEdit, QWidget
 
-from launcher import console_lines, theme
-from launcher.console_lines import Level
+from launcher import theme
 from launcher.context import CONSOLE_KEEP, AppContext
+from launcher.engine import console_lines
+from launcher.engine.console_lines import Level
 from launcher.i18n import tr
 from launcher.pages.common import Page, button, named, row
 

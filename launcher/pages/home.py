@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QMessageBox, QPlainTextEdit, 
 
 from launcher import check_view, theme
 from launcher.context import AppContext
-from launcher.engine_command import PortPlan, local_url
-from launcher.engine_process import CrashInfo, EngineState
+from launcher.engine.command import PortPlan, local_url
+from launcher.engine.process import CrashInfo, EngineState
 from launcher.i18n import tr
 from launcher.pages.common import Page, button, card, clear, muted, named, restyle, row
 

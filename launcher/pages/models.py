@@ -93,7 +93,7 @@ class ModelsPage(InstalledActions, Page):
         home, shared = self.ctx.home, list(self.ctx.settings.shared_folders)
 
         def work(progress: Any, cancel: threading.Event) -> tuple[Any, list[Any]]:
-            from installer.store import ModelStore
+            from installer.store.model_store import ModelStore
 
             store = ModelStore(home, shared)
             entries = store.scan()

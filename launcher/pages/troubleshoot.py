@@ -9,8 +9,9 @@ from typing import Any
 
 from PySide6.QtWidgets import QFileDialog, QFrame, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from launcher import check_view, diagnose, workers
+from launcher import check_view, workers
 from launcher.context import AppContext
+from launcher.engine import diagnosis as diagnose
 from launcher.i18n import tr
 from launcher.pages.common import Page, button, card, clear, muted, named, row
 
@@ -82,7 +83,7 @@ class TroubleshootPage(Page):
             actions[fix]()
 
     def _enable_long_paths(self) -> None:
-        from installer.longpaths import enable_long_paths
+        from installer.machine.longpaths import enable_long_paths
 
         def done(result: Any) -> None:
             ok = getattr(result, "ok", False)
@@ -92,7 +93,7 @@ class TroubleshootPage(Page):
         workers.submit(lambda _p, _c: enable_long_paths(), on_done=done, on_error=self._failed)
 
     def _free_port(self) -> None:
-        from installer.ports import next_free_port
+        from installer.machine.ports import next_free_port
 
         port = next_free_port(self.ctx.settings.port + 1)
         self.ctx.save(self.ctx.settings.model_copy(update={"port": port}))
@@ -104,7 +105,7 @@ class TroubleshootPage(Page):
         home, shared = self.ctx.home, list(self.ctx.settings.shared_folders)
 
         def work(progress: Callable[[Any], None], cancel: threading.Event) -> Any:
-            from installer.store import ModelStore
+            from installer.store.model_store import ModelStore
 
             store = ModelStore(home, shared)
             store.scan()

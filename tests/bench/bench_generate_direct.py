@@ -33,10 +33,10 @@ class NullControl:
 def main(rounds: int = 15) -> None:
     import torch
 
-    from engine.generate import generate
+    from engine.generation.generate import generate
+    from engine.generation.pipes import pipes_for
+    from engine.generation.samplers import make_scheduler
     from engine.jobs import GenParams
-    from engine.pipes import pipes_for
-    from engine.samplers import make_scheduler
     from tests.engine.tinypipe import shared_model
 
     model = shared_model()

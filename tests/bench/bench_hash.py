@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from installer.hashing import sha256_file, sha256_file_split  # noqa: E402
+from installer.store.hashing import sha256_file, sha256_file_split  # noqa: E402
 
 MIB = 1024 * 1024
 

@@ -116,7 +116,7 @@ def bench_console(seconds: float, rate: int) -> None:
 
     from installer.home import Home
     from installer.settings import Settings
-    from launcher.engine_process import EngineState
+    from launcher.engine.process import EngineState
     from launcher.startup import build_window, create_app
     from tests.launcher.conftest import FAKE_ENGINE, free_port
 

@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from installer.home import Home  # noqa: E402
-from installer.store import ModelStore, State  # noqa: E402
+from installer.store.model_store import ModelStore, State  # noqa: E402
 
 
 def write_model(path: Path, names: list[str], seed: int) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.conditioning import token_count, tokenize_chunks
-from engine.prompt_embeds import encode_pair, encode_prompt
+from engine.prompts.conditioning import token_count, tokenize_chunks
+from engine.prompts.embeds import encode_pair, encode_prompt
 from tests.engine.tinypipe import shared_model, tokenizer
 
 

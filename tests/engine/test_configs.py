@@ -22,7 +22,7 @@ from engine.models.configs import (
 )
 from engine.models.errors import ConfigMissingError
 from engine.models.synth import instantiate, ldm_state_dict, model_names
-from installer.modelfile import inspect
+from installer.store.modelfile import inspect
 from tests.engine.tinymodels import write_header_only
 
 # The project's shared folder sits beside the checkout; the parameter counts below need no files.

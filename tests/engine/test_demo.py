@@ -9,7 +9,7 @@ import pytest
 
 from engine.models.demo import DEMO_FILENAME, ensure_demo_model, home_has_checkpoint
 from installer.home import Home
-from installer.modelfile import inspect
+from installer.store.modelfile import inspect
 
 # The demo's bytes are part of what users see (its hash is in the model list and infotext).
 # Change this only on purpose, when the demo model itself changes.

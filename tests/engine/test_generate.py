@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from engine.generate import generate
+from engine.generation.generate import generate
+from engine.generation.pipes import pipes_for
+from engine.generation.samplers import make_scheduler
 from engine.jobs import GenParams
-from engine.pipes import pipes_for
-from engine.prompt_embeds import encode_pair
-from engine.samplers import make_scheduler
+from engine.prompts.embeds import encode_pair
 from tests.engine.tinypipe import shared_model
 
 

@@ -11,10 +11,10 @@ import pytest
 import torch
 from PIL import Image
 
-from engine.generate import generate
+from engine.generation.generate import generate
+from engine.generation.steps import decode
 from engine.jobs import GenParams
-from engine.prompt_embeds import encode_pair
-from engine.steps import decode
+from engine.prompts.embeds import encode_pair
 from tests.engine.test_generate import Control
 from tests.engine.tinypipe import shared_model
 
@@ -89,14 +89,14 @@ def test_nan_from_a_half_precision_vae_is_decoded_again_in_fp32() -> None:
 
 
 def test_the_loaded_pipes_are_the_ones_reused(tmp_path: Path) -> None:
-    from engine.pipes import pipes_for
+    from engine.generation.pipes import pipes_for
 
     m = shared_model()
     assert pipes_for(m).txt2img is m.pipe and pipes_for(m).img2img().unet is m.pipe.unet
 
 
 def test_derived_pipelines_keep_each_modules_precision(tmp_path: Path) -> None:
-    from engine.pipes import pipes_for
+    from engine.generation.pipes import pipes_for
     from tests.engine.tinypipe import loaded
 
     m = loaded(tmp_path)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.generate import generate
-from engine.img2img import fill_masked, resize_image
+from engine.generation.generate import generate
+from engine.generation.img2img import fill_masked, resize_image
 from engine.jobs import GenParams
 from tests.engine.test_generate import Control
 from tests.engine.tinypipe import shared_model
@@ -117,7 +117,7 @@ def test_only_masked_repaints_a_crop_and_keeps_the_original_size() -> None:
 
 
 def test_only_masked_crop_box_follows_the_aspect_ratio() -> None:
-    from engine.only_masked import mask_box, widen
+    from engine.generation.only_masked import mask_box, widen
 
     mask = Image.new("L", (100, 100), 0)
     mask.paste(255, (10, 40, 20, 60))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.infotext import build, parse, version
+from engine.generation.infotext import build, parse, version
 from engine.jobs import GenParams, LoraRef
 from engine.models.loaded import LoadedModel
 

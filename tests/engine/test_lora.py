@@ -12,8 +12,8 @@ from engine.models.errors import LoraError
 from engine.models.loader import load_checkpoint
 from engine.models.lora import FILE_CACHE, apply_loras
 from engine.models.lora_keys import remap_ldm_lora, uses_ldm_names
-from installer.hashing import sha256_file
-from installer.modelfile import read_header
+from installer.store.hashing import sha256_file
+from installer.store.modelfile import read_header
 from tests.engine.tinymodels import (
     write_diffusers_lora,
     write_tiny_checkpoint,

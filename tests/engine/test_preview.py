@@ -6,7 +6,7 @@ import time
 
 import torch
 
-from engine.preview import SD1_MATRIX, SDXL_MATRIX, latents_to_image
+from engine.generation.preview import SD1_MATRIX, SDXL_MATRIX, latents_to_image
 
 
 def test_each_channel_maps_through_the_matrix() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.jobs import LoraRef
-from engine.prompt_parser import BREAK_PIECE, extract_loras, parse_prompt_attention
+from engine.prompts.parser import BREAK_PIECE, extract_loras, parse_prompt_attention
 
 R = 1.1
 S = 1 / 1.1

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.generate import generate
+from engine.generation.generate import generate
 from engine.jobs import GenParams
-from engine.prompt_schedule import has_schedule, prompt_schedule, text_at
+from engine.prompts.schedule import has_schedule, prompt_schedule, text_at
 from tests.engine.test_generate import Control
 from tests.engine.tinypipe import shared_model
 

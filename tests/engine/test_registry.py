@@ -10,8 +10,8 @@ import pytest
 from engine.models.demo import ensure_demo_model
 from engine.models.errors import ModelNotFoundError, UnsafeModelPathError
 from engine.models.registry import ModelRegistry
-from installer.hash_cache import HashCache
 from installer.home import Home
+from installer.store.hash_cache import HashCache
 from tests.engine.tinymodels import (
     write_ckpt,
     write_tiny_checkpoint,

@@ -7,9 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from engine.generate import generate
-from engine.jobs import GenParams
-from engine.samplers import (
+from engine.generation.generate import generate
+from engine.generation.samplers import (
     SAMPLERS,
     SCHEDULE_TYPES,
     UnknownSamplerError,
@@ -18,6 +17,7 @@ from engine.samplers import (
     make_scheduler,
     split_legacy_name,
 )
+from engine.jobs import GenParams
 from tests.engine.test_generate import Control
 from tests.engine.tinypipe import SD15_SCHEDULER, shared_model
 

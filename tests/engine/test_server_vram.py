@@ -11,8 +11,8 @@ from engine import cli
 from engine.models import loader
 from engine.server.backend import Backend
 from engine.server.timing import StartupTimer
-from installer import machine
-from installer.verdicts import Recommendation
+from installer.machine import report as machine
+from installer.machine.verdicts import Recommendation
 from tests.engine.tinymodels import write_tiny_checkpoint
 
 TEN_GB_CARD = Recommendation(device="cuda", precision="fp16", vram_mode="high", vram_mode_sdxl="medium", note_key="gpu")

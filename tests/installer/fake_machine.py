@@ -11,9 +11,9 @@ from types import SimpleNamespace
 
 import pynvml
 
-from installer.longpaths import LongPaths
-from installer.machine import Probes
-from installer.machine_probes import PortInfo, TorchInfo
+from installer.machine.longpaths import LongPaths
+from installer.machine.probes import PortInfo, TorchInfo
+from installer.machine.report import Probes
 
 GIB = 1024**3
 MIB = 1024**2

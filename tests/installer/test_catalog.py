@@ -9,7 +9,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from installer.catalog import CATALOG_FILE, SOURCE_NAMES, CatalogError, load_catalog, parse_catalog
+from installer.store.catalog import (
+    CATALOG_FILE,
+    SOURCE_NAMES,
+    CatalogError,
+    load_catalog,
+    parse_catalog,
+)
 
 REQUIRED = {"sd15", "anything-v5", "sdxl-base", "vae-ft-mse", "kl-f8-anime2", "sdxl-vae", "sdxl-vae-fp16-fix",
             "lcm-lora-sd15", "lcm-lora-sdxl", "add-detail", "taesd"}

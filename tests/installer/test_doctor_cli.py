@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from installer.doctor_cli import main, width
-from installer.i18n import detect_language, normalize
+from installer.cli.doctor import main, width
+from installer.machine.i18n import detect_language, normalize
 from tests.installer.fake_machine import GIB, FakeNvml, FakePsutil, probes
 
 DOCTOR = Path(sys.executable).with_name("maple-doctor.exe" if os.name == "nt" else "maple-doctor")

@@ -104,7 +104,7 @@ def test_spec_from_a_catalog_entry(home) -> None:  # type: ignore[no-untyped-def
 
 
 def test_every_built_in_catalog_entry_gives_a_spec(home) -> None:  # type: ignore[no-untyped-def]
-    from installer.catalog import load_catalog
+    from installer.store.catalog import load_catalog
 
     for entry in load_catalog():
         spec = spec_from_catalog(entry, home, Settings())

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from installer.cli.models import main
 from installer.downloads import RetryPolicy, download
 from installer.downloads.errors import SourceUnreachableError
 from installer.home import Home
-from installer.models_cli import main
 from tests.installer.dl_helpers import leftovers, payload, spec_for
 from tests.installer.fault_server import FaultServer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from installer.hash_cache import FileRecord, HashCache, remember_hash
+from installer.store.hash_cache import FileRecord, HashCache, remember_hash
 
 SHA = "ab" * 32
 

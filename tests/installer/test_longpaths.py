@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from installer import longpaths
-from installer.doctor_cli import main
-from installer.longpaths import (
+from installer.cli.doctor import main
+from installer.machine import longpaths
+from installer.machine.longpaths import (
     KEY,
     REG_ADD,
     VALUE,
@@ -17,8 +17,8 @@ from installer.longpaths import (
     enable_long_paths,
     long_paths_state,
 )
-from installer.machine import check
-from installer.verdicts import Verdict
+from installer.machine.report import check
+from installer.machine.verdicts import Verdict
 from tests.installer.fake_machine import probes
 
 
@@ -166,7 +166,7 @@ def test_real_call_off_windows_is_not_needed(capsys):
 
 
 def test_windows_layers_import_everywhere():
-    from installer.longpaths_win import ShellExecuteInfo, WinElevation, WinRegistry
+    from installer.machine.longpaths_win import ShellExecuteInfo, WinElevation, WinRegistry
 
     assert ShellExecuteInfo.hProcess.offset > 0
     assert callable(WinRegistry().read_dword) and callable(WinElevation().run_elevated)

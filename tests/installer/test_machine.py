@@ -8,10 +8,10 @@ import re
 import pynvml
 import pytest
 
-from installer.longpaths import LongPaths
-from installer.machine import check
-from installer.machine_probes import PortInfo, TorchInfo
-from installer.verdicts import Verdict
+from installer.machine.longpaths import LongPaths
+from installer.machine.probes import PortInfo, TorchInfo
+from installer.machine.report import check
+from installer.machine.verdicts import Verdict
 from tests.installer.fake_machine import GIB, MIB, FakeNvml, FakePsutil, probes
 
 RTX_4090 = ("NVIDIA GeForce RTX 4090", 24564 * MIB)  # what NVML reports for a 24 GB card

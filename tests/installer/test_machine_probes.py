@@ -13,11 +13,11 @@ from importlib import metadata
 import psutil
 import pytest
 
-from installer import ports
-from installer.machine import check
-from installer.machine_gpu import probe_nvml
-from installer.machine_probes import _linux_cpu_model, cpu_model, probe_torch, torch_build
-from installer.verdicts import Verdict
+from installer.machine import ports
+from installer.machine.gpu import probe_nvml
+from installer.machine.probes import _linux_cpu_model, cpu_model, probe_torch, torch_build
+from installer.machine.report import check
+from installer.machine.verdicts import Verdict
 
 EXPECTED_IDS = ["gpu", "torch", "ram", "disk", "cpu", "python", "long-paths", "home-path-length",
                 "home-path-ascii", "port"]
@@ -42,7 +42,7 @@ def test_torch_build_from_version_label_or_version_file(version, version_py, exp
 
 
 def test_installed_torch_is_read_without_importing_it():
-    code = "import sys, json; from installer.machine_probes import probe_torch; " \
+    code = "import sys, json; from installer.machine.probes import probe_torch; " \
            "i = probe_torch(); print(json.dumps([i.version, i.build, 'torch' in sys.modules]))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     version, build, imported = json.loads(out)

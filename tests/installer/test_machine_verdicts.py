@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from installer.machine import check
-from installer.verdicts import Verdict
-from installer.verdicts_types import vram_mode
+from installer.machine.report import check
+from installer.machine.verdict_types import vram_mode
+from installer.machine.verdicts import Verdict
 from tests.installer.fake_machine import GIB, MIB, FakeNvml, FakePsutil, probes
 
 SLACK = 256 * MIB  # NVML reports a little under the label: a "24 GB" card gives 24564 MiB

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from installer.errors import BrokenModelError
-from installer.hashing import sha256_file
-from installer.modelfile import inspect
+from installer.store.hashing import sha256_file
+from installer.store.modelfile import inspect
 from tests.installer.st_files import write_st
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-import installer.store as store_mod
+import installer.store.model_store as store_mod
+from installer.cli.models import main
 from installer.home import Home
-from installer.models_cli import main
 from installer.settings import load_settings
 from tests.installer.st_files import (
     LORA,
@@ -233,11 +233,11 @@ def test_pull_an_unknown_id_suggests_the_close_ones(home: Home, capsys: pytest.C
 
 def test_the_command_runs_as_a_program(home: Home) -> None:
     write_st(home.models_dir("checkpoint") / "a.safetensors", SD1_CHECKPOINT)
-    done = subprocess.run([sys.executable, "-m", "installer.models_cli", "--home", str(home.root), "list", "--json"],
+    done = subprocess.run([sys.executable, "-m", "installer.cli.models", "--home", str(home.root), "list", "--json"],
                           capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])
     assert done.returncode == 0, done.stderr
     assert [e["name"] for e in json.loads(done.stdout)] == ["a.safetensors"]
-    usage = subprocess.run([sys.executable, "-m", "installer.models_cli", "verify"], capture_output=True, text=True,
+    usage = subprocess.run([sys.executable, "-m", "installer.cli.models", "verify"], capture_output=True, text=True,
                            timeout=60, cwd=Path(__file__).resolve().parents[2])
     assert usage.returncode == 2 and "NAME or --all" in usage.stderr
 
@@ -253,7 +253,7 @@ def test_ctrl_c_pauses_a_pull_and_the_same_command_resumes(home: Home, tmp_path:
     part = landed.with_name(landed.name + ".part")
     with FaultServer() as server:
         url = server.add("/big.safetensors", model, Faults(rate=150_000), etag='"v1"')
-        cmd = [sys.executable, "-m", "installer.models_cli", "--home", str(home.root), "pull", url,
+        cmd = [sys.executable, "-m", "installer.cli.models", "--home", str(home.root), "pull", url,
                "--sha256", sha256(model), "--kind", "lora"]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=repo, env=env)
         deadline = time.monotonic() + 30
@@ -274,7 +274,7 @@ def test_ctrl_c_pauses_a_pull_and_the_same_command_resumes(home: Home, tmp_path:
 def test_progress_bars_redraw_on_a_terminal_and_stay_quiet_in_a_log(monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
-    from installer.cli_progress import ProgressBar
+    from installer.cli.progress import ProgressBar
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

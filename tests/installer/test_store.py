@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-import installer.store as store_mod
-from installer.catalog import parse_catalog
+import installer.store.model_store as store_mod
 from installer.errors import UnsafePathError
 from installer.home import Home
-from installer.store import ModelStore, State
+from installer.store.catalog import parse_catalog
+from installer.store.model_store import ModelStore, State
 from tests.installer.st_files import (
     LORA,
     SD1_CHECKPOINT,
@@ -305,7 +305,7 @@ def test_diffusers_folders_are_one_model_each(home: Home, trash: Path, monkeypat
 def test_records_from_an_older_header_reader_are_read_again_keeping_hashes(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
     from dataclasses import replace
 
-    from installer.hash_cache import HashCache
+    from installer.store.hash_cache import HashCache
 
     model = write_st(home.models_dir("lora") / "detail.safetensors", LORA)
     ModelStore(home).hash_missing()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from launcher import console_lines
-from launcher.diagnose import diagnose, diagnose_line
+from launcher.engine import console_lines
+from launcher.engine.diagnosis import diagnose, diagnose_line
 
 
 @pytest.mark.parametrize(("line", "code"), [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from installer.settings import Settings
-from launcher.engine_command import engine_args, redact
+from launcher.engine.command import engine_args, redact
 
 
 def test_check_advice_used_unless_a_setting_overrides_it() -> None:

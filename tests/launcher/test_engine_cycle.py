@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import psutil
 import pytest
 
-from launcher.engine_process import EngineState
+from launcher.engine.process import EngineState
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -91,7 +91,7 @@ def test_restart_after_crash_when_asked(qtbot, make_window, monkeypatch) -> None
 
 def test_stop_kills_a_stubborn_engine_tree(qtbot, make_window, monkeypatch) -> None:
     monkeypatch.setenv("FAKE_ENGINE_MODE", "stubborn")
-    monkeypatch.setattr("launcher.engine_process.STOP_GRACE_MS", 800)
+    monkeypatch.setattr("launcher.engine.process.STOP_GRACE_MS", 800)
     window = make_window()
     engine = window.ctx.engine
     engine._kill_timer.setInterval(800)
@@ -181,7 +181,7 @@ def _maple_lookalike(port: int) -> ThreadingHTTPServer:
 
 
 def _alive(pids: list[int]) -> list[int]:
-    from launcher.proctree import alive
+    from launcher.engine.proctree import alive
 
     return alive(pids)
 

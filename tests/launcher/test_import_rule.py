@@ -10,7 +10,7 @@ import launcher
 
 MODULES = ["launcher.__main__", "launcher.app", "launcher.startup", "launcher.headless", "launcher.pages.home",
            "launcher.pages.models", "launcher.pages.console", "launcher.pages.settings",
-           "launcher.pages.troubleshoot", "launcher.engine_process", "launcher.diagnose"]
+           "launcher.pages.troubleshoot", "launcher.engine.process", "launcher.engine.diagnosis"]
 
 
 def test_no_torch_diffusers_or_engine_after_importing_every_launcher_module() -> None:

@@ -183,7 +183,7 @@ def test_models_page_adds_a_shared_folder(qtbot, make_window, home, tmp_path: Pa
 
 
 def _level(name: str):
-    from launcher.console_lines import Level
+    from launcher.engine.console_lines import Level
 
     return Level(name)
 

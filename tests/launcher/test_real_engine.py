@@ -9,14 +9,14 @@ import urllib.request
 
 import pytest
 
-from launcher.engine_process import EngineState
-from launcher.proctree import alive
+from launcher.engine.process import EngineState
+from launcher.engine.proctree import alive
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 def test_real_engine_starts_generates_and_stops(qtbot, make_window, home) -> None:
-    from launcher.engine_command import engine_program
+    from launcher.engine.command import engine_program
 
     window = make_window(show=True, program=engine_program(), device="cpu")
     engine = window.ctx.engine

@@ -1,0 +1,1 @@
+"""The command-line tools: maple-models and maple-doctor, their commands, tables and progress bars."""

@@ -1,0 +1,91 @@
+"""Terminal tables for ``maple-models list`` and ``catalog``: header row, aligned columns, legend.
+
+Only the human-readable output lives here; ``--json`` output is built in models_commands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from installer.cli.progress import human_size
+from installer.store.catalog import CatalogEntry
+from installer.store.entry import HOME_LOCATION, ModelEntry, State
+from installer.store.modelfile import ARCH_NAMES
+
+DEMO_TAG = "[demo]"
+
+STATE_LEGEND: dict[State, str] = {
+    State.VERIFIED: "its sha256 matches Maple's catalog: the exact file expected",
+    State.UNKNOWN: "not in Maple's catalog, so there is no hash to check it against (usually fine)",
+    State.MISMATCH: "named like a catalog file but holds other bytes (damaged or another model): see below",
+    State.BROKEN: "not a usable model file: reason and what to do below",
+    State.UNHASHED: "not hashed yet: `maple-models list --hash` computes it once",
+}
+
+CATALOG_FIGURES_NOTE = ("Size ? = not known for certain; hash \"from source\" = the download is checked against "
+                        "the sha256 its source publishes; \"not confirmed\" = Maple's figures, not yet double-checked.")
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]], right: frozenset[int] = frozenset()) -> list[str]:
+    """Lines of a table: columns as wide as their widest cell, two spaces apart; ``right``: right-aligned columns."""
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+    lines = []
+    for cells in (header, *rows):
+        padded = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
+        lines.append("  ".join(padded).rstrip())
+    return lines
+
+
+def _model_row(e: ModelEntry) -> list[str]:
+    name = f"{e.name} {DEMO_TAG}" if e.arch == "demo" else e.name
+    where = "home" if e.location == HOME_LOCATION else f"shared: {e.location}"
+    arch = "-" if e.state is State.BROKEN else ARCH_NAMES.get(e.arch, e.arch)
+    return [e.kind, name, arch, human_size(e.size), e.lora_hash or e.short_hash or "-", e.state.value, where]
+
+
+def model_lines(entries: Sequence[ModelEntry]) -> list[str]:
+    """The ``list`` table, then the legend of the states shown, then mismatch and broken details."""
+    header = ("KIND", "NAME", "ARCH", "SIZE", "HASH", "STATE", "WHERE")
+    lines = table(header, [_model_row(e) for e in entries], right=frozenset({3}))
+    lines += legend_lines(entries)
+    mismatched = [e for e in entries if e.state is State.MISMATCH]
+    if mismatched:
+        lines.append(f"\nNot what their name says ({len(mismatched)}):")
+        for e in mismatched:
+            lines += [f"  {e.path}", f"    {e.reason}", "    what to do: delete it and download it again"]
+    broken = [e for e in entries if e.state is State.BROKEN]
+    if broken:
+        lines.append(f"\nBroken files ({len(broken)}), not usable as models:")
+        for e in broken:
+            lines += [f"  {e.path}", f"    {e.reason}",
+                      f"    what to do: delete it (`maple-models rm {e.name}`) and download it again"]
+    return lines
+
+
+def legend_lines(entries: Sequence[ModelEntry]) -> list[str]:
+    """One line per state that appears (in a fixed order), and the demo tag when the demo model is listed."""
+    shown = {e.state for e in entries}
+    lines = [f"  {state.value:<9} {text}" for state, text in STATE_LEGEND.items() if state in shown]
+    if any(e.arch == "demo" for e in entries):
+        lines.append(f"  {DEMO_TAG:<9} Maple's built-in demo model: draws noise, to try Maple without a download")
+    return ["\nLegend:", *lines] if lines else []
+
+
+def _figures(e: CatalogEntry) -> str:
+    if e.verified:
+        return "verified"
+    return "from source" if e.sha256 is None else "not confirmed"
+
+
+def catalog_lines(entries: Sequence[CatalogEntry], installed: set[str], lang: str) -> list[str]:
+    """The ``catalog`` table (description and sources under each row), then what unknown figures mean."""
+    header = ("ID", "KIND", "ARCH", "SIZE", "HASH", "INSTALLED", "NAME")
+    rows = [[e.id, e.kind, ARCH_NAMES.get(e.arch, e.arch), human_size(e.size), _figures(e),
+             "yes" if e.id in installed else "", e.name] for e in entries]
+    lines = table(header, rows, right=frozenset({3}))
+    out = lines[:1]
+    indent = " " * (max(len(e.id) for e in entries) + 2) if entries else ""
+    for e, line in zip(entries, lines[1:], strict=True):
+        sources = ", ".join(s.name for s in e.sources)
+        out += [line, f"{indent}{e.description.get(lang)}  [{sources}; licence: {e.license}]"]
+    return [*out, "", CATALOG_FIGURES_NOTE]

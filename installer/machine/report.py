@@ -1,0 +1,103 @@
+"""The machine check: probe, judge, recommend. ``check()`` is what the launcher and ``maple-doctor`` call.
+
+Fast (no torch import, NVML only), and it never raises for what it finds: a missing driver, an
+NVML error or an unreadable setting becomes a finding.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform as platform_mod
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from installer.home import Home
+from installer.machine import gpu as machine_gpu
+from installer.machine import longpaths, ports
+from installer.machine import probes as mp
+from installer.machine.verdicts import Finding, Recommendation, Verdict, judge, recommend
+
+log = logging.getLogger(__name__)
+
+
+def probe_port(port: int) -> mp.PortInfo:
+    if not ports.port_in_use(port):
+        return mp.PortInfo(port, False)
+    try:
+        free: int | None = ports.next_free_port(port + 1)
+    except ports.NoFreePortError:
+        free = None
+    return mp.PortInfo(port, True, ports.port_owner(port), free)
+
+
+@dataclass(frozen=True)
+class Probes:
+    """Where the facts come from. Tests replace any field; ``None`` means the real thing."""
+
+    nvml: Any = None  # a pynvml-like module
+    psutil: Any = None  # a psutil-like module
+    torch: Callable[[], mp.TorchInfo] = mp.probe_torch
+    cpu_model: Callable[[], str] | None = None
+    long_paths: Callable[[], longpaths.LongPaths] = longpaths.long_paths_state
+    port: Callable[[int], mp.PortInfo] = probe_port
+    platform: str = sys.platform
+    arch: str = field(default_factory=platform_mod.machine)
+    python: Callable[[], str] = mp.python_version
+
+
+def gather(root: Path, probes: Probes, port: int) -> mp.MachineFacts:
+    cpu = mp.probe_cpu(probes.psutil)
+    if probes.cpu_model is not None:
+        cpu = mp.CpuInfo(probes.cpu_model(), cpu.cores, cpu.threads)
+    return mp.MachineFacts(
+        platform=probes.platform,
+        arch=probes.arch,
+        python=probes.python(),
+        home=str(root),
+        nvml=machine_gpu.probe_nvml(probes.nvml),
+        memory=mp.probe_memory(probes.psutil),
+        disk=mp.probe_disk(root, probes.psutil),
+        cpu=cpu,
+        torch=probes.torch(),
+        long_paths=probes.long_paths(),
+        port=probes.port(port),
+    )
+
+
+@dataclass(frozen=True)
+class MachineReport:
+    facts: mp.MachineFacts
+    findings: list[Finding]
+    recommendation: Recommendation
+
+    @property
+    def blockers(self) -> list[Finding]:
+        return [f for f in self.findings if f.verdict is Verdict.BLOCKER]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.verdict is Verdict.WARNING]
+
+    def finding(self, finding_id: str) -> Finding:
+        return next(f for f in self.findings if f.id == finding_id)
+
+    def engine_args(self, arch: str | None = None) -> list[str]:
+        return self.recommendation.engine_args(arch)
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        from installer.machine.json_report import report_dict
+
+        return report_dict(self, lang)
+
+
+def check(home: Home | Path | str | os.PathLike[str], *, probes: Probes | None = None, port: int = 7860) -> MachineReport:
+    """Check this machine for running Maple with its data in ``home`` (which need not exist yet)."""
+    root = home.root if isinstance(home, Home) else Path(home)
+    facts = gather(root.absolute(), probes or Probes(), port)
+    report = MachineReport(facts, judge(facts), recommend(facts))
+    log.info("machine check: %d blocker(s), %d warning(s)", len(report.blockers), len(report.warnings))
+    return report

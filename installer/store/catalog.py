@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from installer.errors import ModelError
 
 CATALOG_ENV = "MAPLE_CATALOG"
-CATALOG_FILE = Path(__file__).resolve().parent.parent / "assets" / "catalog.json"
+CATALOG_FILE = Path(__file__).resolve().parents[2] / "assets" / "catalog.json"
 KINDS = ("checkpoint", "vae", "lora", "taesd")
 SOURCE_NAMES = ("huggingface", "hf-mirror", "civitai", "modelscope")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")

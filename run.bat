@@ -9,13 +9,18 @@ set STAMP=.venv\.maple-setup
 if not exist %STAMP% (
   echo [maple] installing Maple and its engine into .venv ^(first run takes a few minutes^)
   .venv\Scripts\python.exe -m pip install --quiet --upgrade pip
-  rem On Windows the default package index serves a CPU-only torch. For an NVIDIA GPU, set
-  rem MAPLE_TORCH_INDEX_URL to PyTorch's CUDA index before the first run (the machine check and
-  rem the Troubleshooting page say so when a CPU build meets an NVIDIA card).
+  rem On Windows the default package index serves a CPU-only torch. The engine installer's decision
+  rem table names PyTorch's CUDA index that fits the NVIDIA card and driver (nothing without one);
+  rem MAPLE_TORCH_INDEX_URL set by hand wins.
+  if not defined MAPLE_TORCH_INDEX_URL (
+    .venv\Scripts\python.exe -m pip install --quiet -c constraints.txt nvidia-ml-py || goto :failed
+    for /f "usebackq delims=" %%i in (`.venv\Scripts\python.exe -m installer.engine_install --print-index`) do set "MAPLE_TORCH_INDEX_URL=%%i"
+  )
+  if defined MAPLE_TORCH_INDEX_URL echo [maple] torch and torchvision from %MAPLE_TORCH_INDEX_URL%
   if defined MAPLE_TORCH_INDEX_URL (
-    .venv\Scripts\python.exe -m pip install --quiet torch==2.13.0 --index-url %MAPLE_TORCH_INDEX_URL% || goto :failed
+    .venv\Scripts\python.exe -m pip install --quiet torch==2.13.0 torchvision==0.28.0 --index-url %MAPLE_TORCH_INDEX_URL% || goto :failed
   ) else (
-    .venv\Scripts\python.exe -m pip install --quiet torch==2.13.0 || goto :failed
+    .venv\Scripts\python.exe -m pip install --quiet torch==2.13.0 torchvision==0.28.0 || goto :failed
   )
   .venv\Scripts\python.exe -m pip install --quiet -c constraints.txt -e ".[engine]" || goto :failed
   .venv\Scripts\python.exe -m pip uninstall --quiet -y installer >nul 2>nul

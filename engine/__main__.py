@@ -8,6 +8,9 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    from installer.engine_install.location import activate
+
+    activate()  # the engine packages the installer verified (the bundle's), ahead of anything else
     from engine.server.startup import main as run
 
     code = run(argv)

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from installer import access
+from installer.contract import DEFAULT_PORT, DEVICES, PRECISIONS, VRAM_MODES
 from installer.home import Home, resolve_home
 
 log = logging.getLogger(__name__)
-
-DEVICES = ("auto", "cuda", "mps", "cpu")
-PRECISIONS = ("auto", "fp16", "bf16", "fp32")
-VRAM_MODES = ("auto", "high", "medium", "low")
-DEFAULT_PORT = 7860
 
 
 class UsageError(Exception):
@@ -38,6 +36,8 @@ class EngineConfig:
     allow_pickle: bool = False
     parent_pid: int | None = None
     shared_folders: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = ()  # Host names served besides this machine's loopback ones
+    cors_allow_origins: tuple[str, ...] = ()  # web sites granted CORS (A1111's --cors-allow-origins)
 
     @property
     def listening(self) -> bool:
@@ -58,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
     p.add_argument("--listen", action="store_true", default=None, help="serve on all interfaces (needs --api-auth)")
     p.add_argument("--api-auth", default=None, metavar="USER:PASS", help="HTTP Basic credentials for every request")
+    p.add_argument("--allowed-hosts", default=None, metavar="NAME[,NAME]",
+                   help="with --listen: the Host names served (default: this machine's names and addresses)")
+    p.add_argument("--cors-allow-origins", default=None, metavar="ORIGIN[,ORIGIN]",
+                   help="web sites (https://host[:port]) whose pages may call the API")
     p.add_argument("--device", choices=DEVICES, default=None)
     p.add_argument("--precision", choices=PRECISIONS, default=None)
     p.add_argument("--vram-mode", choices=VRAM_MODES, default=None)
@@ -74,6 +78,12 @@ def _settings(home: Home) -> Any:
     for problem in result.problems:
         log.warning("%s", problem)
     return result.settings
+
+
+def shared_folders_now(home: Home) -> tuple[str, ...]:
+    """The shared folders settings.json lists now: ``maple-models add-folder`` and the launcher change
+    them while the engine runs, and the next refresh uses them."""
+    return tuple(_settings(home).shared_folders)
 
 
 def machine_defaults(home: Home) -> dict[str, str]:
@@ -123,9 +133,18 @@ def _check_port(port: int) -> int:
 
 
 def _check_auth(auth: str) -> str:
-    if auth and (":" not in auth or auth.startswith(":")):
-        raise UsageError("--api-auth must look like user:password")
+    problem = access.credential_problem(auth)
+    if problem:
+        raise UsageError(f"--api-auth: {problem}")
     return auth
+
+
+def _names(flag: str, given: str | None, setting: list[str], check: Callable[[str], str]) -> tuple[str, ...]:
+    """A comma-separated flag (or the setting's list), each item checked by ``check``."""
+    try:
+        return tuple(check(item) for item in access.split_list(given if given is not None else setting))
+    except ValueError as exc:
+        raise UsageError(f"{flag}: {exc}") from exc
 
 
 def resolve_config(args: argparse.Namespace, env: dict[str, str] | None = None, probe_machine: bool = True) -> EngineConfig:
@@ -150,6 +169,9 @@ def resolve_config(args: argparse.Namespace, env: dict[str, str] | None = None, 
         allow_pickle=bool(args.allow_pickle if args.allow_pickle is not None else s.allow_pickle),
         parent_pid=args.parent_pid,
         shared_folders=tuple(s.shared_folders),
+        allowed_hosts=_names("--allowed-hosts", args.allowed_hosts, s.allowed_hosts, access.normalize_host),
+        cors_allow_origins=_names("--cors-allow-origins", args.cors_allow_origins, s.cors_allow_origins,
+                                  access.normalize_origin),
     )
     if config.listening and not config.api_auth:
         raise UsageError(

@@ -1,55 +1,35 @@
-"""The engine's errors: one base class, each with a stable ``code``, an HTTP status and a hint.
+"""The engine's own errors, on installer's ``MapleError`` tree (model-loading ones: ``engine.models.errors``).
 
-Model loading, generation and the HTTP layer raise these; the API turns them into a JSON error
-``{"error": code, "detail": message, "hint": hint}`` with ``status``. Anything else that escapes a
-job is caught at the worker's edge and reported as ``internal``.
+Each class sets a stable ``code``, its HTTP ``status`` and a hint; an instance names the request
+``field`` it concerns (``BadRequestError("steps: ...", field="steps")``). The API answers every
+``MapleError`` the same way: ``to_dict()`` (``error``, ``detail``, ``hint``, ``field``) with
+``status``. Anything else that escapes a job is caught at the worker's edge as ``InternalError``.
 """
 
 from __future__ import annotations
 
-from installer.errors import MapleError
+from installer.errors import MapleError, UnsafePathError
 
 
 class EngineError(MapleError):
-    """Base error for everything in ``engine`` (Maple's error with an HTTP status)."""
+    """The engine failed at something on its own side (a 500 unless a subclass says otherwise)."""
 
     code = "engine-error"
     status = 500
 
-    def to_dict(self) -> dict[str, str]:
-        return {"error": self.code, "detail": self.message, "hint": self.hint}
-
 
 class BadRequestError(EngineError):
-    """The request asks for something that cannot be done; the message names the field."""
+    """The request asks for something that cannot be done; ``field`` names the request field."""
 
     code = "bad-request"
     status = 422
 
 
-class NotFoundError(EngineError):
-    """A model, VAE, LoRA, sampler or file the request names does not exist."""
+class UnsafeNameError(UnsafePathError):
+    """A name (in a request, or given to the model lists) that would leave the model folders."""
 
-    code = "not-found"
-    status = 404
-
-
-class UnsafeNameError(BadRequestError):
     code = "unsafe-name"
     default_hint = "Names must be files inside Maple's model folders."
-
-
-class ModelLoadError(EngineError):
-    """A checkpoint, VAE or LoRA could not be loaded; the current model keeps working."""
-
-    code = "model-load"
-    status = 400
-    default_hint = "Check the file (maple-models verify) or choose another model."
-
-
-class PickleRefusedError(ModelLoadError):
-    code = "pickle-refused"
-    default_hint = "This .ckpt can run code when loaded. Convert it to .safetensors, or start with --allow-pickle if you trust it."
 
 
 class OutOfMemoryError(EngineError):
@@ -67,17 +47,8 @@ class ShuttingDownError(EngineError):
     default_hint = "The engine is stopping; start it again."
 
 
-class StartupError(EngineError):
-    code = "startup"
-    status = 500
+class InternalError(EngineError):
+    """Something failed that Maple did not expect: the worker's and the HTTP handler's last resort."""
 
-
-MAPLE_STATUS = {"model-not-found": 404, "unsafe-path": 422, "cancelled": 409}
-
-
-def from_maple(exc: Exception) -> EngineError:
-    """An installer/model-loading ``MapleError`` as an engine error with the same code and hint."""
-    error = EngineError(getattr(exc, "message", str(exc)), getattr(exc, "hint", ""))
-    error.code = str(getattr(exc, "code", "maple-error"))
-    error.status = MAPLE_STATUS.get(error.code, 400)
-    return error
+    code = "internal"
+    default_hint = "See logs/engine.log for details; the engine keeps serving."

@@ -56,6 +56,16 @@ class GenParams:
     inpainting_mask_invert: bool = False
     inpaint_full_res: bool = False
     resize_mode: int = 0  # 0 just resize, 1 crop and resize, 2 resize and fill, 3 latent upscale
+    # variation seeds (engine/generation/variation.py) and seamless tiling
+    subseed: int = -1  # -1: random; image i of the job uses subseed + i
+    subseed_strength: float = 0.0
+    seed_resize_from_w: int = 0  # <= 0: off
+    seed_resize_from_h: int = 0
+    tiling: bool = False
+    # noise as A1111 draws it (engine/generation/rng.py): "GPU" (A1111's default), "CPU" or "NV"
+    randn_source: str = "GPU"
+    eta_noise_seed_delta: int = 0  # ancestral samplers' step noise comes from seed + this
+    styles: tuple[str, ...] = ()  # the prompt styles already applied to prompt / negative_prompt
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -65,6 +75,7 @@ class GenResult:
     seeds: list[int]
     infotexts: list[str]
     interrupted: bool = False
+    subseeds: list[int] = field(default_factory=list)  # each image's variation seed
 
 
 class JobControl(Protocol):

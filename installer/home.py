@@ -23,12 +23,24 @@ CHECKPOINT_DIR = "models/Stable-diffusion"
 VAE_DIR = "models/VAE"
 LORA_DIR = "models/Lora"
 TAESD_DIR = "models/VAE-approx"
-MODEL_DIRS = {"checkpoint": CHECKPOINT_DIR, "vae": VAE_DIR, "lora": LORA_DIR, "taesd": TAESD_DIR}
+EMBEDDING_DIR = "embeddings"  # A1111's and the 秋叶 bundle's place, beside models/
+UPSCALER_DIR = "models/ESRGAN"  # where Maple puts upscaler downloads (Forge Neo keeps them all here)
+MODEL_DIRS = {"checkpoint": CHECKPOINT_DIR, "vae": VAE_DIR, "lora": LORA_DIR, "taesd": TAESD_DIR,
+              "embedding": EMBEDDING_DIR, "upscaler": UPSCALER_DIR}
+# More folders holding a kind, read when they exist: Forge Neo keeps embeddings in models/embeddings;
+# A1111 keeps each upscaler family in its own folder.
+EXTRA_MODEL_DIRS: dict[str, tuple[str, ...]] = {
+    "lora": ("models/LyCORIS",),  # A1111's LyCORIS extension's folder (LoHa / LoKr files)
+    "embedding": ("models/embeddings",),
+    "upscaler": ("models/RealESRGAN", "models/SwinIR", "models/DAT"),
+}
 LAYOUT = (
     CHECKPOINT_DIR,
     VAE_DIR,
     LORA_DIR,
     TAESD_DIR,
+    EMBEDDING_DIR,
+    UPSCALER_DIR,
     "outputs/txt2img-images",
     "outputs/img2img-images",
     "cache",
@@ -77,7 +89,13 @@ def program_dir() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
-def default_root() -> Path:
+def default_root(platform: str | None = None) -> Path:
+    """The user's data folder: on Windows ``%LOCALAPPDATA%\\Maple`` (local, not roaming: models are
+    gigabytes and must not sync between PCs), elsewhere the platform's own."""
+    if (platform or sys.platform) == "win32":
+        from platformdirs.windows import Windows
+
+        return Path(Windows(appname=APP_NAME, appauthor=False, roaming=False).user_data_dir)
     import platformdirs
 
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
@@ -101,7 +119,14 @@ MODEL_EXTENSIONS = {
     "vae": (".safetensors", ".ckpt", ".pt"),
     "lora": (".safetensors",),
     "taesd": (".safetensors", ".pth"),
+    "embedding": (".safetensors", ".pt", ".bin"),
+    "upscaler": (".safetensors", ".pth", ".pt"),
 }
+
+
+def kind_dirs(kind: str) -> tuple[str, ...]:
+    """Every folder (relative to a home or an A1111 root) that holds models of ``kind``."""
+    return (MODEL_DIRS[kind], *EXTRA_MODEL_DIRS.get(kind, ()))
 
 
 def model_folders(home: Home, shared: list[str] | tuple[str, ...], kind: str) -> list[Path]:

@@ -19,6 +19,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from installer.access import credential_problem, normalize_host, normalize_origin, split_list
+from installer.contract import DEFAULT_PORT, Device, Precision, VramMode
 from installer.errors import SettingsError
 
 log = logging.getLogger(__name__)
@@ -27,9 +29,6 @@ SETTINGS_VERSION = 1
 
 Language = Literal["system", "zh", "en"]
 Theme = Literal["system", "light", "dark"]
-Device = Literal["auto", "cuda", "mps", "cpu"]
-Precision = Literal["auto", "fp16", "bf16", "fp32"]
-VramMode = Literal["auto", "high", "medium", "low"]
 DownloadSource = Literal["auto", "huggingface", "hf-mirror", "modelscope", "civitai"]
 
 
@@ -41,9 +40,11 @@ class Settings(BaseModel):
     version: int = SETTINGS_VERSION
     language: Language = "system"
     theme: Theme = "system"
-    port: int = Field(default=7860, ge=1, le=65535)
+    port: int = Field(default=DEFAULT_PORT, ge=1, le=65535)
     listen: bool = False
     api_auth: str = ""
+    allowed_hosts: list[str] = Field(default_factory=list)  # with listen: Host names served ([] = this machine's)
+    cors_allow_origins: list[str] = Field(default_factory=list)  # web sites granted CORS, as A1111's flag
     device: Device = "auto"
     precision: Precision = "auto"
     vram_mode: VramMode = "auto"
@@ -53,6 +54,10 @@ class Settings(BaseModel):
     allow_pickle: bool = False
     download_source: DownloadSource = "auto"
     proxy: str = ""
+    # Where the engine installer gets packages: "" = the default package index / PyTorch's own
+    # index; a mirror URL otherwise ({variant} in torch_index becomes cu130, cu126, cpu, ...).
+    package_index: str = ""
+    torch_index: str = ""
     hf_token: str = ""
     civitai_token: str = ""
     shared_folders: list[str] = Field(default_factory=list)
@@ -61,9 +66,20 @@ class Settings(BaseModel):
     @field_validator("api_auth")
     @classmethod
     def _auth_form(cls, value: str) -> str:
-        if value and (":" not in value or value.startswith(":")):
-            raise ValueError("api_auth must look like user:password")
+        problem = credential_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        return [normalize_host(item) for item in split_list(value)]
+
+    @field_validator("cors_allow_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        return [normalize_origin(item) for item in split_list(value)]
 
     def public_dict(self) -> dict[str, Any]:
         """The settings without secrets, for diagnostic bundles."""

@@ -16,6 +16,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--home", help="the data home (default: MAPLE_HOME, portable folder or the user data folder)")
     parser.add_argument("--lang", choices=("system", "en", "zh"), help="language of the window (default: settings, then the system's)")
     parser.add_argument("--headless", action="store_true", help="run the one-click start in this terminal, without a window")
+    parser.add_argument("--start", action="store_true", help="start the engine as soon as the window is ready")
     return parser.parse_args(argv)
 
 
@@ -28,39 +29,50 @@ def has_display(env: Mapping[str, str] | None = None, platform: str | None = Non
     return any(env.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
 
 
-def setup_logging(logs_dir: str | None) -> None:
-    handlers: list[logging.Handler] = []
-    if logs_dir:
-        os.makedirs(logs_dir, exist_ok=True)
-        handlers.append(logging.FileHandler(os.path.join(logs_dir, "launcher.log"), encoding="utf-8"))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        handlers=handlers or None)
-
-
 def _language(choice: str | None, settings_language: str) -> str:
     from launcher.i18n import resolve_language
 
     return resolve_language(choice or settings_language)
 
 
-def run_headless(args: argparse.Namespace) -> int:
+def run_headless(args: argparse.Namespace, missing_libraries: Sequence[str] = (), no_x_server: str = "") -> int:
     from installer.home import resolve_home
     from installer.settings import load_settings
     from launcher import headless
+    from launcher.logs import setup_logging
 
     home = resolve_home(args.home).ensure()
     setup_logging(str(home.logs_dir))
     lang = _language(args.lang, load_settings(home.settings_file).settings.language)
+    if missing_libraries:
+        headless.say_window_blocked(headless.Terminal(lang), list(missing_libraries))
+    if no_x_server:
+        headless.say_no_x_server(headless.Terminal(lang), no_x_server)
     return headless.run(home, lang)
+
+
+def start(args: argparse.Namespace) -> int:
+    if args.headless or not has_display():
+        return run_headless(args)
+    from launcher.qt_libs import unreachable_display, window_blockers
+
+    display = unreachable_display()
+    if display is not None:  # Qt would abort: DISPLAY names an X server that does not answer
+        return run_headless(args, no_x_server=display)
+    missing = window_blockers()
+    if missing:  # Qt would abort loading its xcb plugin: say what is missing and start in the terminal
+        return run_headless(args, missing)
+    from launcher.startup import run_gui
+
+    return run_gui(args.home, args.lang, [sys.argv[0]], start=args.start)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.headless or not has_display():
-        return run_headless(args)
-    from launcher.startup import run_gui
-
-    return run_gui(args.home, args.lang, [sys.argv[0]])
+    try:
+        return start(args)
+    except KeyboardInterrupt:  # Ctrl-C before Maple's own handlers were in place: nothing to stop yet
+        return 0
 
 
 if __name__ == "__main__":

@@ -179,18 +179,24 @@ class MainWindow(QMainWindow):
         self._mark_console(self.ctx.engine.state)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        from launcher import workers
-
         if self.ctx is not None:
             self._save_geometry()
-            self.ctx.engine.shutdown_blocking()
-            for page in self.pages.values():
-                stop = getattr(page, "shutdown", None)
-                if callable(stop):
-                    stop()
-            self.ctx.downloads.shutdown()
-            workers.wait_all(2000)
+            self.shut_down()
         super().closeEvent(event)
+
+    def shut_down(self, engine_ms: int = 4000, workers_ms: int = 2000) -> None:
+        """Leave nothing running: the engine's whole tree, the pages' work, the downloads, the workers."""
+        from launcher import workers
+
+        if self.ctx is None:
+            return
+        self.ctx.engine.shutdown_blocking(engine_ms)
+        for page in self.pages.values():
+            stop = getattr(page, "shutdown", None)
+            if callable(stop):
+                stop()
+        self.ctx.downloads.shutdown()
+        workers.wait_all(workers_ms)
 
     def _restore_geometry(self) -> None:
         saved, size = self.window_state.get("geometry"), self.window_state.get("size")

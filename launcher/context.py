@@ -60,10 +60,13 @@ class AppContext(QObject):
 
     # -- settings and the engine ------------------------------------------------------------
     def save(self, settings: Settings) -> None:
+        folders_changed = settings.shared_folders != self.settings.shared_folders
         save_settings(self.home.settings_file, settings)
         self.settings = settings
         self.downloads.settings = settings
         self.settings_changed.emit(settings)
+        if folders_changed:
+            self.engine.rescan_models()  # a running engine lists the shared folders' models at once
 
     def start_engine(self) -> None:
         args = check_view.check_args(self.report) if self.report is not None else []

@@ -1,6 +1,8 @@
 """The one-click start in a terminal (a server, or no display): check, then the engine's console.
 
-Ctrl-C asks the engine to leave, waits a few seconds, then ends its whole process tree.
+Ctrl-C or SIGTERM (once; a second one is ignored) asks the engine to leave, waits a few seconds,
+then ends its whole process tree; Maple exits with 0 and no traceback, also when stopped during
+the check.
 """
 
 from __future__ import annotations
@@ -13,16 +15,19 @@ import threading
 from collections import deque
 from typing import IO, Any
 
+from installer.contract import read_ready_line
 from installer.home import Home
 from installer.settings import Settings, load_settings
 from launcher import check_view
 from launcher.engine import command as engine_command
 from launcher.engine import console_lines, proctree
 from launcher.engine.diagnosis import diagnose
+from launcher.stop_signals import interrupt_on_stop_signals
 
 log = logging.getLogger(__name__)
 
 MARKS = {"ok": "[ OK ]", "warning": "[WARN]", "blocker": "[FAIL]"}
+SIGNAL_GRACE_S = 3.0  # after Ctrl-C: the engine's own clean stop, before its tree is ended (all within 5 s)
 
 
 class Terminal:
@@ -47,6 +52,25 @@ class Terminal:
         print(line, file=self.out, flush=True)
 
 
+def say_window_blocked(term: Terminal, missing: list[str]) -> None:
+    """The window cannot open on this desktop: name the libraries and the command that installs them."""
+    from launcher.qt_libs import install_command
+
+    term.say("The window cannot open: this system lacks {libraries}, which Qt needs to show windows.",
+             libraries=", ".join(missing))
+    term.say("Install them with: {command}", command=install_command(missing))
+    term.say("Starting in this terminal instead.")
+    term.say()
+
+
+def say_no_x_server(term: Terminal, display: str) -> None:
+    """DISPLAY is set but no X server answers there: Qt would abort, so Maple starts here instead."""
+    term.say("The window cannot open: no X server answers at DISPLAY={display}.", display=display)
+    term.say("Start the desktop (or Xvfb) first, or unset DISPLAY to use this terminal without the question.")
+    term.say("Starting in this terminal instead.")
+    term.say()
+
+
 def print_check(term: Terminal, report: Any, lang: str) -> None:
     for row in check_view.rows(report, lang):
         term.raw(f"  {MARKS.get(row.verdict, '[ ?? ]')} {row.title}: {row.reason}")
@@ -56,6 +80,15 @@ def print_check(term: Terminal, report: Any, lang: str) -> None:
 
 def run(home: Home, lang: str, out: IO[str] | None = None, program: list[str] | None = None) -> int:
     term = Terminal(lang, out)
+    with interrupt_on_stop_signals():
+        try:
+            return _run(term, home, lang, program)
+        except KeyboardInterrupt:  # stopped before the engine ran (e.g. during the check)
+            term.say("Maple stopped.")
+            return 0
+
+
+def _run(term: Terminal, home: Home, lang: str, program: list[str] | None) -> int:
     loaded = load_settings(home.settings_file)
     for problem in loaded.problems:
         term.raw(f"[maple] {problem}")
@@ -69,7 +102,11 @@ def run(home: Home, lang: str, out: IO[str] | None = None, program: list[str] | 
     except Exception as exc:  # the check must never stop the start
         log.exception("machine check failed")
         term.say("The machine check failed: {error}", error=exc)
-    plan = engine_command.plan_port(settings.port)
+    plan = engine_command.plan_port(settings.port, home.root)
+    if plan.existing is not None and plan.mine:
+        term.say("Maple is already running for this data folder. Open this address in your browser:")
+        term.raw(f"    {engine_command.local_url(plan.port)}")
+        return 0
     if plan.existing is not None:
         term.say("A Maple engine is already running at {url}. Open it in your browser.",
                  url=engine_command.local_url(plan.port))
@@ -97,18 +134,18 @@ def run_engine(term: Terminal, home: Home, settings: Settings, port: int, check_
     args = engine_command.engine_args(settings, home.root, port, check_args, parent_pid=os.getpid())
     cmd = [*(program or engine_command.engine_program()), *args]
     term.say("Starting the engine: {command}", command=" ".join(engine_command.redact(cmd)))
-    proc = _popen(cmd)
     tail: deque[str] = deque(maxlen=200)
     failed, stopping = threading.Event(), threading.Event()
-    reader = threading.Thread(target=_stream, args=(proc, term, tail, port, failed, stopping), daemon=True)
-    reader.start()
+    proc = _popen(cmd)
     try:
+        reader = threading.Thread(target=_stream, args=(proc, term, tail, port, failed, stopping), daemon=True)
+        reader.start()
         code = proc.wait()
     except KeyboardInterrupt:
         stopping.set()  # the engine's own stop lines are left out: Maple says them once, translated
         term.say("Stopping the engine...")
-        code = stop(proc, port)
-        reader.join(timeout=2)
+        stop(proc, port, SIGNAL_GRACE_S)
+        reader.join(timeout=1)
         term.say("The engine stopped.")
         return 0
     reader.join(timeout=2)
@@ -124,18 +161,18 @@ def run_engine(term: Terminal, home: Home, settings: Settings, port: int, check_
 def _stream(proc: subprocess.Popen[str], term: Terminal, tail: deque[str], port: int,
             failed: threading.Event, stopping: threading.Event) -> None:
     assert proc.stdout is not None
-    url = engine_command.local_url(port)
     for raw in proc.stdout:
         line = raw.rstrip("\n")
+        ready = read_ready_line(line)  # the engine's line for Maple: announced, not shown
+        if ready is not None:
+            announce(term, ready.url)
+            continue
         tail.append(line)
         if not (stopping.is_set() and console_lines.stop_notice(line)):
             term.raw(line)
-        url = console_lines.url_in(line) or url
         if console_lines.startup_failed(line) and not failed.is_set():
             failed.set()  # the engine keeps running to explain on its page; here nobody reads it
             threading.Thread(target=stop, args=(proc, port), daemon=True).start()
-        if console_lines.startup_seconds(line) is not None:
-            announce(term, url)
 
 
 def announce(term: Terminal, url: str) -> None:

@@ -59,7 +59,7 @@ class JsonTranslator(QTranslator):
         self.table = load_table(lang) if table is None else table
         self.missing: set[str] = set()
 
-    def translate(  # type: ignore[override]
+    def translate(
         self, context: str, source: str, disambiguation: str | None = None, n: int = -1
     ) -> str:
         # Qt stops at the first translator whose answer is not a null string, and an empty Python

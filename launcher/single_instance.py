@@ -42,7 +42,7 @@ def server_name(home: str) -> str:
 
 def ask_running_instance(name: str, timeout_ms: int = 500) -> bool:
     """True when a launcher already listens on ``name`` and was told to show itself."""
-    if sys.platform != "win32":
+    if os.name != "nt":  # (not sys.platform: mypy would call the Windows branch unreachable)
         return _ask_unix(name, timeout_ms / 1000)
     from PySide6.QtNetwork import QLocalSocket
 

@@ -21,6 +21,7 @@ from launcher.app import MainWindow
 if TYPE_CHECKING:
     from installer.home import Home
     from installer.settings import Settings
+    from launcher.stop_signals import QtStopSignals
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +76,10 @@ def build_window(home: Home, settings: Settings, lang_choice: str | None = None,
     return window
 
 
-def _finish_start(window: MainWindow, home: Home, lang: str) -> None:
+def _finish_start(window: MainWindow, home: Home, lang: str, start: bool = False) -> None:
     from installer.settings import load_settings
-    from launcher.__main__ import setup_logging
     from launcher.context import AppContext
+    from launcher.logs import setup_logging
 
     setup_logging(str(home.logs_dir))  # after the window shows: launcher.log goes in diagnostic bundles
     loaded = load_settings(home.settings_file)
@@ -86,9 +87,37 @@ def _finish_start(window: MainWindow, home: Home, lang: str) -> None:
     for problem in loaded.problems:
         ctx.console.append(f"[maple] {problem}")
     window.attach(ctx)
+    if start:
+        _start_after_check(window)
 
 
-def run_gui(home_arg: str | None, lang_arg: str | None, argv: list[str]) -> int:
+def _start_after_check(window: MainWindow) -> None:
+    """``maple --start``: press Start once the machine check is in, as a click would."""
+    assert window.ctx is not None
+    pressed: list[bool] = []
+
+    def press(*_args: object) -> None:
+        home_page = window.pages.get("home")
+        if not pressed and home_page is not None:
+            pressed.append(True)
+            home_page.toggle()  # type: ignore[attr-defined]
+
+    window.ctx.check_ready.connect(press)
+    window.ctx.check_failed.connect(press)
+
+
+def _stop_on_signals(app: QApplication, window: MainWindow) -> QtStopSignals:
+    """Ctrl-C / SIGTERM: close the window (which stops the engine, downloads and workers), then quit."""
+    from launcher.stop_signals import install_for_qt
+
+    def stop(_signum: int) -> None:
+        window.close()
+        app.quit()  # also ends a dialog's own loop, should one be open
+
+    return install_for_qt(app, stop)
+
+
+def run_gui(home_arg: str | None, lang_arg: str | None, argv: list[str], start: bool = False) -> int:
     from installer.home import resolve_home
     from launcher.single_instance import SingleInstance, ask_running_instance, server_name
 
@@ -103,7 +132,8 @@ def run_gui(home_arg: str | None, lang_arg: str | None, argv: list[str]) -> int:
     saved_window = raw.get("window")
     window = _shell(saved_window if isinstance(saved_window, dict) else {}, lang, str(raw.get("theme", "system")))
     window.show()
-    QTimer.singleShot(0, lambda: _finish_start(window, home, lang))
+    stop_signals = _stop_on_signals(app, window)
+    QTimer.singleShot(0, lambda: _finish_start(window, home, lang, start))
     instances: list[SingleInstance] = []
 
     def listen() -> None:  # after the window shows: QtNetwork is not needed before
@@ -114,6 +144,7 @@ def run_gui(home_arg: str | None, lang_arg: str | None, argv: list[str]) -> int:
 
     QTimer.singleShot(0, listen)
     code = app.exec()
+    stop_signals.close()
     for instance in instances:
         instance.close()
     from launcher import workers

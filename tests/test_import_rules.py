@@ -67,3 +67,124 @@ def test_installer_is_maples_own_package():
     location, pypa = json.loads(out)
     assert Path(location).resolve() == ROOT / "installer" / "__init__.py"
     assert pypa is None, "the PyPA 'installer' distribution is installed and may shadow Maple's package"
+
+
+# --- the layers inside each package, read from the source (no imports run) ---
+
+PACKAGES = ("engine", "installer", "launcher")
+
+# (importer prefix, imported prefix): modules under the first never import modules under the second.
+LAYER_RULES = [
+    ("engine.generation", "engine.server"),
+    ("engine.prompts", "engine.generation"),
+    ("engine.prompts", "engine.server"),
+    ("engine.models", "engine.generation"),
+    ("engine.models", "engine.server"),
+    ("engine.jobs", "engine.generation"),
+    ("engine.jobs", "engine.server"),
+    ("installer", "engine"),
+    ("installer", "launcher"),
+    ("installer.machine", "installer.store"),
+    ("installer.machine", "installer.downloads"),
+    ("installer.machine", "installer.cli"),
+    ("installer.store", "installer.cli"),
+    ("installer.downloads", "installer.cli"),
+    ("installer.downloads", "installer.machine"),
+    ("installer.store", "installer.downloads"),
+    ("installer.store", "installer.machine"),
+    ("installer.contract", "installer"),
+    ("installer.version", "installer"),
+    ("launcher", "launcher.__main__"),
+    ("launcher.pages", "launcher.startup"),
+    ("launcher.engine", "launcher.context"),
+    ("launcher.pages", "launcher.app"),
+    ("launcher.engine", "launcher.pages"),
+    ("launcher.engine", "launcher.app"),
+]
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Every Maple module and the Maple modules it imports (function-level and type-only imports too)."""
+    import ast
+
+    paths = {module_name(p): p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                targets.add(node.module)
+                targets.update(f"{node.module}.{alias.name}" for alias in node.names)
+        graph[name] = {t for t in targets if t in paths and t != name}
+    return graph
+
+
+def import_circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected groups of more than one module (iterative Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    circles: list[list[str]] = []
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                group = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.append(member)
+                    if member == node:
+                        break
+                if len(group) > 1:
+                    circles.append(sorted(group))
+    return circles
+
+
+def under(module: str, prefix: str) -> bool:
+    return module == prefix or module.startswith(prefix + ".")
+
+
+def test_no_import_circles():
+    assert import_circles(import_graph()) == []
+
+
+def test_the_import_circle_finder_finds_one():
+    assert import_circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+@pytest.mark.parametrize(("importer", "imported"), LAYER_RULES)
+def test_no_import_runs_back_up_a_layer(importer, imported):
+    graph = import_graph()
+    bad = sorted(f"{m} -> {t}" for m, targets in graph.items() if under(m, importer)
+                 for t in targets if under(t, imported))
+    assert bad == []

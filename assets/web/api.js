@@ -5,46 +5,42 @@ export class ApiError extends Error {
   constructor(message, status = 0, field = null) {
     super(message);
     this.status = status;
-    this.field = field; // the request field a 422 points at, e.g. "steps"
+    this.field = field; // the page field it belongs under (from the JSON's `field`), e.g. "steps"
   }
 }
 
 const looksLikeTrace = (s) => /Traceback|\n\s+File "|\bat [\w.]+\(/.test(s);
-
-function fieldOf(loc) {
-  if (!Array.isArray(loc)) return null;
-  const names = loc.filter((part) => typeof part === "string" && part !== "body");
-  return names.length ? names[names.length - 1] : null;
-}
-
-/** Turn FastAPI's `detail` (string, list of validation errors or object) into text + field. */
 const cleanMsg = (msg) => String(msg || "").replace(/^Value error, /, "");
 
-export function describeDetail(detail) {
-  if (typeof detail === "string") return { text: detail, field: null };
-  if (Array.isArray(detail) && detail.length) {
-    const field = fieldOf(detail[0].loc);
-    if (field) return { text: cleanMsg(detail[0].msg), field, fields: detail.length };
-    return { text: detail.map((d) => cleanMsg(d.msg)).join("; "), field: null };
-  }
+/** FastAPI's `detail` (a string, a list of validation errors or an object) as text. */
+export function detailText(detail) {
+  if (typeof detail === "string") return detail;
+  if (Array.isArray(detail)) return detail.map((d) => cleanMsg(d.msg)).join("; ");
   if (detail && typeof detail === "object") {
     const text = [detail.message || detail.msg || detail.error, detail.hint].filter(Boolean).join(" ");
-    return { text: text || JSON.stringify(detail), field: detail.field || null };
+    return text || JSON.stringify(detail);
   }
-  return { text: "", field: null };
+  return "";
 }
 
-// Request fields the engine names in its messages, and the page field that shows them.
+// Request fields whose page field has another id (null: the page has no field for it).
 const ALIASES = { CLIP_stop_at_last_layers: "clip_skip", sd_model_checkpoint: null, sd_vae: null };
 
-/** "override_settings.CLIP_stop_at_last_layers: must be ..." or "prompt <lora:...>: ..." -> field + message. */
-export function fieldFromText(text) {
-  const match = /^([\w.]+)(?: <[^>]*>)?: (.+)$/s.exec(text || "");
-  if (!match) return { text, field: null };
-  const name = match[1].split(".").pop();
-  const field = name in ALIASES ? ALIASES[name] : name;
-  const shown = field && document.querySelector(`[data-error-for="${field}"]`);
-  return shown ? { text: match[2], field } : { text, field: null };
+/** The page field for the request field an error names ("override_settings.CLIP_stop_at_last_layers",
+ * "init_images[1]", "steps"), or null when the page shows no such field. */
+export function pageField(name) {
+  if (typeof name !== "string" || !name) return null;
+  const last = name.split(".").pop().replace(/\[\d+\]$/, "");
+  const field = last in ALIASES ? ALIASES[last] : last;
+  return field && document.querySelector(`[data-error-for="${field}"]`) ? field : null;
+}
+
+/** What to show under the field: the first validation message, or the detail after its "field: ". */
+function fieldMessage(body) {
+  if (Array.isArray(body.errors) && body.errors.length) return cleanMsg(body.errors[0].msg);
+  const text = String(body.detail ?? "");
+  const label = `${body.field}: `;
+  return text.startsWith(label) ? text.slice(label.length) : text;
 }
 
 async function errorFrom(response) {
@@ -55,10 +51,8 @@ async function errorFrom(response) {
   } catch {
     body = null;
   }
-  let { text, field } = describeDetail(body && (body.detail ?? body.errors ?? body.error));
-  const listed = body && Array.isArray(body.errors) ? describeDetail(body.errors) : {};
-  if (listed.field) ({ text, field } = listed);
-  if (!field) ({ text, field } = fieldFromText(text));
+  const field = pageField(body && body.field); // the engine names the request field in its JSON
+  let text = field ? fieldMessage(body) : detailText(body && (body.detail ?? body.errors ?? body.error));
   if (body && typeof body.hint === "string" && body.hint) text = `${text} ${body.hint}`;
   if (!text || (status >= 500 && (looksLikeTrace(text) || text.length > 400))) {
     text = status >= 500 ? t("error.internal", { status }) : t("error.http", { status });

@@ -1,6 +1,7 @@
 // Maple's generation page: wires the modules together (tabs, language, theme, shortcuts).
 import * as api from "./api.js";
 import { $, $$ } from "./dom.js";
+import { initEmbeddings } from "./embeddings.js";
 import { buildForm, fillSelect, setValues } from "./form.js";
 import { initGallery, closeLightbox, lightboxOpen, setActionHandlers } from "./gallery.js";
 import { generate, initGenerate, interrupt, isRunning } from "./generate.js";
@@ -14,6 +15,7 @@ import { initOutputs, loadOutputs, markOutputsStale, outputsStale } from "./outp
 import { initPngInfo } from "./pnginfo.js";
 import { initPrompts } from "./prompt.js";
 import { initPersistence, restoreField, saveUI, ui } from "./store.js";
+import { initStyles } from "./styles.js";
 
 const GEN_TABS = ["txt2img", "img2img"];
 const mode = () => $("#view-gen").dataset.mode;
@@ -139,7 +141,7 @@ async function main() {
   initShortcuts();
   await waitReady();
   initPrompts();
-  await Promise.all([initModels(), loadChoices(), initLoras()]);
+  await Promise.all([initModels(), loadChoices(), initLoras(), initEmbeddings(), initStyles()]);
   document.body.dataset.ready = "1";
 }
 

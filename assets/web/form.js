@@ -55,6 +55,14 @@ function seedBlock() {
     errorSlot("seed"));
 }
 
+function subseedBlock() {
+  const input = el("input", { type: "number", id: "subseed", name: "subseed", value: -1, step: 1, "data-persist": true });
+  return el("div", { class: "field seed", dataset: { field: "subseed" } },
+    el("label", { for: "subseed", "data-i18n": "subseed" }, "subseed"),
+    el("div", { class: "seed-row" }, input, iconButton("subseed-random", "dice", "seed.random")),
+    errorSlot("subseed"));
+}
+
 const SPEC = {
   params: () => [
     row(select("sampler_name", "sampler", [["Euler a", "Euler a"]]), select("scheduler", "scheduler", [["Automatic", "Automatic"]])),
@@ -64,6 +72,14 @@ const SPEC = {
     seedBlock(),
     row(slider("n_iter", "n_iter", 1, 100, 1, 1), slider("batch_size", "batch_size", 1, 8, 1, 1)),
     slider("clip_skip", "clip_skip", 1, 12, 1, 1),
+    check("tiling", "tiling"),
+  ],
+  variation: () => [
+    subseedBlock(),
+    slider("subseed_strength", "subseed_strength", 0, 1, 0.01, 0),
+    row(slider("seed_resize_from_w", "resize_from_w", 0, 2048, 8, 0), slider("seed_resize_from_h", "resize_from_h", 0, 2048, 8, 0)),
+    row(select("randn_source", "randn_source", [["GPU", "GPU"], ["CPU", "CPU"], ["NV", "NV"]], "GPU"),
+      slider("eta_noise_seed_delta", "ensd", 0, 99999, 1, 0)),
   ],
   hires: () => [
     check("enable_hr", "hires.enable"),
@@ -95,6 +111,12 @@ export function buildForm() {
     e.target.value = "";
   });
   $("#seed-random").addEventListener("click", () => setFieldValue($("#seed"), -1));
+  $("#subseed-random").addEventListener("click", () => setFieldValue($("#subseed"), -1));
+  const variationNote = () => {
+    const strength = Number($("#subseed_strength").value);
+    $("#variation-note").textContent = strength > 0 ? String(strength) : "";
+  };
+  for (const type of ["input", "change"]) $("#subseed_strength").addEventListener(type, variationNote);
   const hiresNote = () => ($("#hires-note").textContent = $("#enable_hr").checked ? t("hires.on") : "");
   for (const type of ["input", "change"]) $("#enable_hr").addEventListener(type, hiresNote);
   document.addEventListener("maple:lang", hiresNote);
@@ -112,10 +134,12 @@ const num = (id) => Number($(`#${id}`).value);
 /** Everything the form holds, as numbers and strings. */
 export function formValues() {
   const ids = ["steps", "cfg_scale", "width", "height", "seed", "n_iter", "batch_size", "clip_skip", "hr_scale",
-    "hr_second_pass_steps", "hr_denoise", "denoising_strength", "resize_mode", "inpainting_fill", "mask_blur"];
+    "hr_second_pass_steps", "hr_denoise", "denoising_strength", "resize_mode", "inpainting_fill", "mask_blur",
+    "subseed", "subseed_strength", "seed_resize_from_w", "seed_resize_from_h", "eta_noise_seed_delta"];
   const values = Object.fromEntries(ids.map((id) => [id, num(id)]));
-  for (const id of ["prompt", "negative_prompt", "sampler_name", "scheduler", "hr_upscaler"]) values[id] = $(`#${id}`).value;
+  for (const id of ["prompt", "negative_prompt", "sampler_name", "scheduler", "hr_upscaler", "randn_source"]) values[id] = $(`#${id}`).value;
   values.enable_hr = $("#enable_hr").checked;
+  values.tiling = $("#tiling").checked;
   values.inpaint_full_res = $("#inpaint_full_res").value === "1";
   return values;
 }

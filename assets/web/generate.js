@@ -6,6 +6,7 @@ import { addResults, restoreStage, showPreview } from "./gallery.js";
 import { t } from "./i18n.js";
 import { initImage, maskDataURL } from "./maskeditor.js";
 import { setFieldValue } from "./store.js";
+import { selectedStyles } from "./styles.js";
 
 const POLL_MS = 400;
 let running = false;
@@ -18,7 +19,10 @@ function basePayload(v) {
     prompt: v.prompt, negative_prompt: v.negative_prompt, seed: v.seed, sampler_name: v.sampler_name,
     scheduler: v.scheduler, steps: v.steps, cfg_scale: v.cfg_scale, width: v.width, height: v.height,
     batch_size: v.batch_size, n_iter: v.n_iter, send_images: true, save_images: true,
-    override_settings: { CLIP_stop_at_last_layers: v.clip_skip }, override_settings_restore_afterwards: true,
+    styles: selectedStyles(), subseed: v.subseed, subseed_strength: v.subseed_strength, tiling: v.tiling,
+    seed_resize_from_w: v.seed_resize_from_w || -1, seed_resize_from_h: v.seed_resize_from_h || -1,
+    override_settings: { CLIP_stop_at_last_layers: v.clip_skip, randn_source: v.randn_source,
+      eta_noise_seed_delta: v.eta_noise_seed_delta }, override_settings_restore_afterwards: true,
   };
 }
 

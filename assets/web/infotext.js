@@ -64,6 +64,8 @@ export function infotextToFields(text) {
   const size = /^(\d+)x(\d+)$/.exec(p.Size || "");
   if (size) [fields.width, fields.height] = [Number(size[1]), Number(size[2])];
   fields.clip_skip = number(p["Clip skip"]) ?? 1;
+  fields.randn_source = ["GPU", "CPU", "NV"].includes(p.RNG) ? p.RNG : "GPU"; // A1111 writes no RNG for GPU
+  fields.eta_noise_seed_delta = number(p.ENSD) ?? 0;
   const hires = p["Hires upscale"] !== undefined || p["Hires resize"] !== undefined;
   fields.enable_hr = hires;
   if (hires) {
@@ -75,7 +77,20 @@ export function infotextToFields(text) {
     fields.denoising_strength = number(p["Denoising strength"]);
   }
   fields.mask_blur = number(p["Mask blur"]);
+  Object.assign(fields, variationFields(p));
+  fields.tiling = p.Tiling === "True";
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+}
+
+/** Variation seed, its strength and "Seed resize from"; an infotext without them turns them off. */
+function variationFields(p) {
+  const from = /^(\d+)x(\d+)$/.exec(p["Seed resize from"] || "");
+  return {
+    subseed: number(p["Variation seed"]) ?? -1,
+    subseed_strength: number(p["Variation seed strength"]) ?? 0,
+    seed_resize_from_w: from ? Number(from[1]) : 0,
+    seed_resize_from_h: from ? Number(from[2]) : 0,
+  };
 }
 
 /** Read the `parameters` tEXt/iTXt chunk of a PNG in the browser (used when the engine is busy or away). */

@@ -2,7 +2,9 @@
 
 Latent upscalers interpolate the latents (A1111's "Latent" = bilinear); the pixel ones decode,
 resize with PIL and encode again. The second pass runs ``hr_second_pass_steps`` (or ``steps``)
-actual steps at ``denoising_strength``, as A1111 does, with the same seeds' noise.
+actual steps at ``denoising_strength``, as A1111 does, with the same seeds' noise. An interrupt or
+skip during the second pass ends it within a step and the batch keeps its first-pass picture;
+one during a VAE decode stops the decode (no picture for that batch).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from engine.generation.steps import StepHook, decode, encode
 
 if TYPE_CHECKING:
-    from engine.generation.generate import Batch
+    from engine.generation.batch import Batch
     from engine.jobs import GenParams
 
 LATENT_UPSCALERS: dict[str, tuple[str, bool]] = {
@@ -48,14 +50,18 @@ def run_hires(batch: Batch, pipe: Any, latents: Any) -> list[Any]:
         hook = StepHook(batch.control, batch.index, steps, offset=p.steps, total=p.steps + steps)
         return inpaint_model.hires(batch, latents, hires_size(p), steps, hook)
     upscaled = _upscale(batch, pipe, latents)
+    if upscaled is None:  # stopped while decoding for a pixel upscaler
+        return []
     if steps == 0:
-        return decode(pipe, upscaled)
+        return decode(pipe, upscaled, batch.control)
     strength = min(p.denoising_strength, 0.999)
     second = batch.pipes.with_sampler(batch.pipes.img2img(), p.sampler_name, p.scheduler)
     hook = StepHook(batch.control, batch.index, steps, offset=p.steps, total=p.steps + steps)
     out = second(image=upscaled, strength=strength,
                  **batch.common(second, max(steps, int(steps / strength)), hook)).images
-    return decode(second, out)
+    if hook.stopped:  # interrupted or skipped in the hires pass: the first pass is this batch's picture
+        return decode(pipe, latents, batch.control)
+    return decode(second, out, batch.control)
 
 
 def _upscale(batch: Batch, pipe: Any, latents: Any) -> Any:
@@ -81,5 +87,8 @@ def _pixel_upscale(batch: Batch, pipe: Any, latents: Any, size: tuple[int, int])
     from engine.generation.img2img import to_pixels
 
     method = Image.Resampling.NEAREST if batch.params.hr_upscaler == "Nearest" else Image.Resampling.LANCZOS
-    images = [im.resize(size, method) for im in decode(pipe, latents)]
+    decoded = decode(pipe, latents, batch.control)
+    if not decoded:
+        return None
+    images = [im.resize(size, method) for im in decoded]
     return encode(pipe, to_pixels(images), batch.generators())

@@ -29,7 +29,8 @@ from engine.generation.img2img import (
 from engine.generation.steps import StepHook, decode, encode
 
 if TYPE_CHECKING:
-    from engine.generation.generate import Batch
+    from engine.generation.batch import Batch
+    from engine.generation.rng import NoiseStream
     from engine.jobs import GenParams
 
 
@@ -39,25 +40,26 @@ def run_img2img(batch: Batch) -> list[Any]:
     originals, masks = plan.sources, plan.masks
     hook = StepHook(batch.control, batch.index, max(1, _actual_steps(p)))
     if batch.pipes.inpainting_unet:
-        return plan.finish(_inpaint_model(batch, originals, masks, hook))
+        return _finished(plan, _inpaint_model(batch, originals, masks, hook))
     pipe = batch.pipes.with_sampler(batch.pipes.img2img(), p.sampler_name, p.scheduler)
     starts = originals
     if masks is not None and p.inpainting_fill == 0:
         starts = [fill_masked(image, masks.blurred) for image in originals]
     generators = batch.generators()
     init = _init_latents(batch, pipe, starts, generators)
+    noise = batch.noise(pipe)  # the pass's noise: what the scheduler adds is its first draw
     blend = None
     if masks is not None:
         mask = latent_mask(masks.blurred, (init.shape[3], init.shape[2]), init.device, init.dtype)
-        init = _fill_latents(init, mask, p.inpainting_fill, batch.seeds)
-        blend = hook.blend = _Blend(init, mask, _noise_like(init, generators))
+        init = _fill_latents(init, mask, p.inpainting_fill, noise)
+        blend = hook.blend = _Blend(init, mask, noise.first(tuple(init.shape)).to(init.device, init.dtype))
     latents = init
     if _actual_steps(p) > 0:
-        kwargs = {**batch.common(pipe, p.steps, hook), "generator": generators}
+        kwargs = {**batch.common(pipe, p.steps, hook, noise), "generator": generators}
         latents = pipe(image=init, strength=_strength(p.denoising_strength), **kwargs).images
     if blend is not None:
         latents = blend.final(latents)
-    return plan.finish(decode(pipe, latents))
+    return _finished(plan, decode(pipe, latents, batch.control))
 
 
 @dataclass
@@ -124,34 +126,14 @@ def _init_latents(batch: Batch, pipe: Any, images: list[Image.Image], generators
     return torch.cat(parts)
 
 
-def _fill_latents(init: Any, mask: Any, fill: int, seeds: list[int]) -> Any:
-    """Masked content 2 (latent noise) and 3 (latent nothing) change the start inside the mask."""
-    import torch
-
+def _fill_latents(init: Any, mask: Any, fill: int, noise: NoiseStream) -> Any:
+    """Masked content 2 (latent noise: the seeds' first noise, as A1111) and 3 (latent nothing)
+    change the start inside the mask."""
     if fill == 3:
         return init * (1 - mask)
     if fill == 2:
-        noise = torch.cat([torch.randn((1, *init.shape[1:]), generator=g) for g in _gens(seeds)])
-        return init * (1 - mask) + noise.to(init.device, init.dtype) * mask
+        return init * (1 - mask) + noise.first(tuple(init.shape)).to(init.device, init.dtype) * mask
     return init
-
-
-def _gens(seeds: list[int]) -> list[Any]:
-    from engine.generation.steps import cpu_generators
-
-    return cpu_generators(seeds)
-
-
-def _noise_like(init: Any, generators: list[Any]) -> Any:
-    """The noise the pipeline is about to draw (copies of the generators' current states)."""
-    import torch
-
-    parts = []
-    for g in generators:
-        twin = torch.Generator("cpu")
-        twin.set_state(g.get_state())
-        parts.append(torch.randn((1, *init.shape[1:]), generator=twin, dtype=init.dtype))
-    return torch.cat(parts).to(init.device)
 
 
 class _Blend:
@@ -182,7 +164,12 @@ def _inpaint_model(batch: Batch, sources: list[Image.Image], masks: MaskSet | No
         if masks is not None and p.inpainting_fill == 0 else sources
     mask = masks.blurred if masks is not None else full_mask(p.width, p.height)
     latents = repaint(batch, images, mask, _strength(p.denoising_strength), p.steps, hook)
-    return decode(batch.pipes.inpaint(), latents)
+    return decode(batch.pipes.inpaint(), latents, batch.control)
+
+
+def _finished(plan: _Plan, images: list[Any]) -> list[Any]:
+    """The plan's finish (overlay, paste back); none when the decode was interrupted."""
+    return plan.finish(images) if images else []
 
 
 def _finish(images: list[Any], sources: list[Image.Image], masks: MaskSet | None) -> list[Any]:

@@ -10,22 +10,20 @@ from __future__ import annotations
 
 import json
 import re
-from importlib import metadata
 from pathlib import PurePath
 from typing import Any
 
 from engine.jobs import GenParams
 from engine.models.loaded import LoadedModel
+from engine.version import engine_version
 
 _PAIR = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
 _SIZE = re.compile(r"^(\d+)x(\d+)$")
 
 
 def version() -> str:
-    try:
-        return "Maple " + metadata.version("maple-launcher")
-    except metadata.PackageNotFoundError:
-        return "Maple"
+    """The infotext's ``Version`` value: ``Maple 0.1.0``."""
+    return f"Maple {engine_version()}"
 
 
 def quote(value: Any) -> str:
@@ -40,8 +38,12 @@ def number(value: float) -> str:
     return f"{value:g}" if float(value).is_integer() else repr(float(value))
 
 
-def fields(params: GenParams, model: LoadedModel, seed: int) -> dict[str, Any]:
-    """The ``key: value`` pairs, in A1111's order; ``None`` values are left out."""
+def fields(params: GenParams, model: LoadedModel, seed: int, subseed: int = -1,
+           ti_hashes: str | None = None) -> dict[str, Any]:
+    """The ``key: value`` pairs, in A1111's order; ``None`` values are left out.
+
+    ``subseed``: this image's variation seed; ``ti_hashes``: the embeddings' ``name: hash`` list.
+    """
     hires = params.mode == "txt2img" and params.enable_hr
     denoise = params.mode == "img2img" or hires
     inpaint = params.mode == "img2img" and params.mask is not None
@@ -57,9 +59,12 @@ def fields(params: GenParams, model: LoadedModel, seed: int) -> dict[str, Any]:
         "Model": PurePath(model.name).stem,
         "VAE hash": ((model.vae_sha256 or "")[:10] or None) if vae else None,
         "VAE": model.vae_name if vae else None,
+        **variation_fields(params, subseed),
         "Denoising strength": number(params.denoising_strength) if denoise else None,
         "Clip skip": params.clip_skip if params.clip_skip > 1 else None,
-        "RNG": "CPU",
+        "ENSD": params.eta_noise_seed_delta if uses_ensd(params) else None,
+        "RNG": params.randn_source if params.randn_source != "GPU" else None,  # A1111 leaves its default out
+        "Tiling": "True" if params.tiling else None,
         "Mask blur": params.mask_blur if inpaint else None,
         "Inpaint area": "Only masked" if inpaint and params.inpaint_full_res else None,
         "Masked area padding": params.extra.get("inpaint_full_res_padding", 32)
@@ -68,7 +73,19 @@ def fields(params: GenParams, model: LoadedModel, seed: int) -> dict[str, Any]:
         "Hires steps": params.hr_second_pass_steps if hires and params.hr_second_pass_steps else None,
         "Hires upscaler": params.hr_upscaler if hires else None,
         "Lora hashes": lora_hashes(params, model),
+        "TI hashes": ti_hashes,
         "Version": version(),
+    }
+
+
+def variation_fields(params: GenParams, subseed: int) -> dict[str, Any]:
+    """``Variation seed``, ``Variation seed strength`` and ``Seed resize from``, when in use."""
+    varied = params.subseed_strength != 0
+    resized = params.seed_resize_from_w > 0 and params.seed_resize_from_h > 0
+    return {
+        "Variation seed": subseed if varied else None,
+        "Variation seed strength": number(params.subseed_strength) if varied else None,
+        "Seed resize from": f"{params.seed_resize_from_w}x{params.seed_resize_from_h}" if resized else None,
     }
 
 
@@ -86,9 +103,10 @@ def prompt_with_loras(params: GenParams) -> str:
     return " ".join([params.prompt, *missing]) if missing else params.prompt
 
 
-def build(params: GenParams, model: LoadedModel, seed: int) -> str:
-    """The infotext of one image (``seed`` is that image's own seed)."""
-    pairs = ", ".join(f"{k}: {quote(v)}" for k, v in fields(params, model, seed).items()
+def build(params: GenParams, model: LoadedModel, seed: int, subseed: int = -1,
+          ti_hashes: str | None = None) -> str:
+    """The infotext of one image (``seed`` and ``subseed`` are that image's own)."""
+    pairs = ", ".join(f"{k}: {quote(v)}" for k, v in fields(params, model, seed, subseed, ti_hashes).items()
                       if v is not None)
     lines = [str(params.extra.get("original_prompt") or prompt_with_loras(params))]
     negative = str(params.extra.get("original_negative_prompt") or params.negative_prompt)
@@ -143,7 +161,17 @@ def _normalise(result: dict[str, str]) -> dict[str, str]:
     if "Sampler" in result and "Schedule type" not in result:
         result["Sampler"], result["Schedule type"] = split_legacy_name(result["Sampler"])
     result.setdefault("Clip skip", "1")
+    result.setdefault("RNG", "GPU")  # no RNG: A1111's default noise source made it
     return result
+
+
+def uses_ensd(params: GenParams) -> bool:
+    """Whether ``eta_noise_seed_delta`` changed the picture: set, and an ancestral sampler (A1111's rule)."""
+    from engine.generation.samplers import find_sampler
+
+    if not params.eta_noise_seed_delta:
+        return False
+    return find_sampler(params.sampler_name).options.get("uses_ensd") == "True"
 
 
 parse_infotext = parse

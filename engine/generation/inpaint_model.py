@@ -14,7 +14,7 @@ from PIL import Image
 from engine.generation.steps import StepHook, decode
 
 if TYPE_CHECKING:
-    from engine.generation.generate import Batch
+    from engine.generation.batch import Batch
 
 
 def full_mask(width: int, height: int) -> Image.Image:
@@ -27,8 +27,9 @@ def repaint(batch: Batch, images: list[Image.Image], mask: Image.Image, strength
     p = batch.params
     pipe = batch.pipes.with_sampler(batch.pipes.inpaint(), p.sampler_name, p.scheduler)
     width, height = images[0].size
+    start = (width, height) if strength >= 1 else None  # from pure noise: the stream's first noise
     return pipe(image=images, mask_image=mask, width=width, height=height, strength=strength,
-                **batch.common(pipe, steps, hook)).images
+                **batch.common(pipe, steps, hook, start=start)).images
 
 
 def txt2img(batch: Batch, hook: StepHook) -> Any:
@@ -39,7 +40,11 @@ def txt2img(batch: Batch, hook: StepHook) -> Any:
 
 def hires(batch: Batch, latents: Any, size: tuple[int, int], steps: int, hook: StepHook) -> list[Any]:
     p = batch.params
-    first = [im.resize(size, Image.Resampling.LANCZOS) for im in decode(batch.pipes.inpaint(), latents)]
+    first = [im.resize(size, Image.Resampling.LANCZOS) for im in decode(batch.pipes.inpaint(), latents, batch.control)]
+    if not first:  # stopped while decoding
+        return []
     strength = min(p.denoising_strength, 0.999)
     out = repaint(batch, first, full_mask(*size), strength, max(steps, int(steps / strength)), hook)
-    return decode(batch.pipes.inpaint(), out)
+    if hook.stopped:  # interrupted or skipped in the hires pass: the first pass, resized
+        return first
+    return decode(batch.pipes.inpaint(), out, batch.control)

@@ -1,15 +1,21 @@
-"""A1111's sampler names and schedule types, mapped to diffusers schedulers.
+"""A1111's sampler names and schedule types, mapped to diffusers schedulers that step as A1111's.
 
-k-diffusion samplers use ``timestep_spacing="linspace"`` so their sigmas match A1111's; DDIM and
-PLMS keep the model's "leading" spacing, which is how A1111's own DDIM/PLMS pick timesteps.
-Schedulers are cached per (sampler, schedule type, base config): a request builds nothing new.
+Each sampler is a diffusers scheduler class subclassed by ``scheduler_hooks``: the k-diffusion
+samplers (Euler, DPM++ ...) step through the noise levels of A1111's schedule types
+(``schedules``), DDIM / PLMS / UniPC through the timesteps of A1111's own implementations (UniPC:
+bh1, order 3, time-uniform), and all of them draw their noise from the job's ``NoiseStream``.
+Schedulers are cached per (sampler, schedule type, base config, SDXL): a request builds nothing new.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.generation.rng import NoiseStream
 
 logger = logging.getLogger(__name__)
 
@@ -18,11 +24,12 @@ logger = logging.getLogger(__name__)
 class SamplerSpec:
     name: str
     aliases: tuple[str, ...]
-    scheduler_class: str  # a diffusers class name, or "EulerAncestralSigmas" (ours, below)
+    scheduler_class: str  # a diffusers class name
     kwargs: dict[str, Any] = field(default_factory=dict)
     default_schedule: str = "uniform"  # what "Automatic" means for this sampler
-    sigma_schedules: bool = True  # honours Karras / Exponential
-    spacing: str = "linspace"  # "" keeps the model's own timestep spacing
+    sigma_schedules: bool = True  # honours the schedule types (A1111's k-diffusion samplers)
+    stepping: str = "sigmas"  # how it steps: see scheduler_hooks.STEPPINGS
+    discard_penultimate: bool = False  # DPM2 / DPM2 a: one level more, then drop the last
     options: dict[str, str] = field(default_factory=dict)
 
     def as_api(self) -> dict[str, Any]:
@@ -35,11 +42,15 @@ class ScheduleType:
     name: str
     label: str
     default_rho: float = -1.0
+    aliases: tuple[str, ...] = ()
 
     def as_api(self) -> dict[str, Any]:
         """One entry of ``GET /sdapi/v1/schedulers``."""
-        return {"name": self.name, "label": self.label, "aliases": None,
-                "default_rho": self.default_rho, "need_inner_model": False}
+        return {"name": self.name, "label": self.label, "aliases": list(self.aliases) or None,
+                "default_rho": self.default_rho, "need_inner_model": self.name in _NEED_MODEL_TABLE}
+
+
+_NEED_MODEL_TABLE = ("uniform", "sgm_uniform", "simple", "normal", "ddim", "beta")
 
 
 _DPM = "DPMSolverMultistepScheduler"
@@ -52,22 +63,25 @@ SAMPLERS: tuple[SamplerSpec, ...] = (
     SamplerSpec("DPM++ 2M SDE", ("k_dpmpp_2m_sde",), _DPM,
                 {"algorithm_type": "sde-dpmsolver++", "solver_order": 2}, "exponential",
                 options={"scheduler": "exponential", "brownian_noise": "True"}),
-    SamplerSpec("Euler a", ("k_euler_a", "k_euler_ancestral"), "EulerAncestralSigmas",
+    SamplerSpec("Euler a", ("k_euler_a", "k_euler_ancestral"), "EulerAncestralDiscreteScheduler",
                 options={"uses_ensd": "True"}),
     SamplerSpec("Euler", ("k_euler",), "EulerDiscreteScheduler"),
     SamplerSpec("LMS", ("k_lms",), "LMSDiscreteScheduler"),
     SamplerSpec("Heun", ("k_heun",), "HeunDiscreteScheduler", options={"second_order": "True"}),
-    SamplerSpec("DPM2", ("k_dpm_2",), "KDPM2DiscreteScheduler",
-                options={"discard_next_to_last_sigma": "True", "second_order": "True"}),
-    SamplerSpec("DPM2 a", ("k_dpm_2_a",), "KDPM2AncestralDiscreteScheduler",
-                options={"discard_next_to_last_sigma": "True", "uses_ensd": "True",
+    SamplerSpec("DPM2", ("k_dpm_2",), "KDPM2DiscreteScheduler", {}, "karras", discard_penultimate=True,
+                options={"scheduler": "karras", "discard_next_to_last_sigma": "True", "second_order": "True"}),
+    SamplerSpec("DPM2 a", ("k_dpm_2_a",), "KDPM2AncestralDiscreteScheduler", {}, "karras",
+                discard_penultimate=True,
+                options={"scheduler": "karras", "discard_next_to_last_sigma": "True", "uses_ensd": "True",
                          "second_order": "True"}),
     SamplerSpec("DDIM", ("ddim",), "DDIMScheduler", {"set_alpha_to_one": False},
-                sigma_schedules=False, spacing=""),
-    SamplerSpec("PLMS", ("plms",), "PNDMScheduler", {"skip_prk_steps": True},
-                sigma_schedules=False, spacing=""),
-    SamplerSpec("UniPC", ("unipc",), "UniPCMultistepScheduler"),
-    SamplerSpec("LCM", ("k_lcm",), "LCMScheduler", sigma_schedules=False, spacing=""),
+                sigma_schedules=False, stepping="ddim"),
+    SamplerSpec("PLMS", ("plms",), "PNDMScheduler", {"skip_prk_steps": True, "set_alpha_to_one": False},
+                sigma_schedules=False, stepping="plms"),
+    SamplerSpec("UniPC", ("unipc",), "UniPCMultistepScheduler",
+                {"solver_order": 3, "solver_type": "bh1", "predict_x0": True, "lower_order_final": True},
+                sigma_schedules=False, stepping="unipc"),
+    SamplerSpec("LCM", ("k_lcm",), "LCMScheduler", sigma_schedules=False, stepping="plain"),
 )
 
 SCHEDULE_TYPES: tuple[ScheduleType, ...] = (
@@ -75,7 +89,15 @@ SCHEDULE_TYPES: tuple[ScheduleType, ...] = (
     ScheduleType("uniform", "Uniform"),
     ScheduleType("karras", "Karras", 7.0),
     ScheduleType("exponential", "Exponential"),
+    ScheduleType("polyexponential", "Polyexponential", 1.0),
+    ScheduleType("sgm_uniform", "SGM Uniform", aliases=("SGMUniform",)),
+    ScheduleType("align_your_steps", "Align Your Steps"),
+    ScheduleType("simple", "Simple"),
+    ScheduleType("normal", "Normal"),
+    ScheduleType("ddim", "DDIM"),
+    ScheduleType("beta", "Beta"),
 )
+LEGACY_SUFFIXES = ("Karras", "Exponential")  # A1111 before 1.9 wrote "DPM++ 2M Karras"
 
 _FLAGS = ("use_karras_sigmas", "use_exponential_sigmas", "use_beta_sigmas")
 
@@ -95,10 +117,10 @@ def find_sampler(name: str) -> SamplerSpec:
 
 
 def find_schedule_type(name: str) -> ScheduleType:
-    """The schedule type called ``name`` (label or name, any case; empty means Automatic)."""
+    """The schedule type called ``name`` (label, name or alias, any case; empty means Automatic)."""
     wanted = (name or "automatic").strip().lower()
     for kind in SCHEDULE_TYPES:
-        if wanted in (kind.name, kind.label.lower()):
+        if wanted in (kind.name, kind.label.lower(), *(a.lower() for a in kind.aliases)):
             return kind
     known = ", ".join(kind.label for kind in SCHEDULE_TYPES)
     raise UnknownSamplerError(f"Unknown schedule type {name!r}; known schedule types: {known}")
@@ -106,10 +128,10 @@ def find_schedule_type(name: str) -> ScheduleType:
 
 def split_legacy_name(name: str) -> tuple[str, str]:
     """``"DPM++ 2M Karras"`` (A1111 before 1.9) -> ``("DPM++ 2M", "Karras")``."""
-    for kind in SCHEDULE_TYPES[1:]:
-        suffix = " " + kind.label
+    for label in LEGACY_SUFFIXES:
+        suffix = " " + label
         if name.endswith(suffix) and name[: -len(suffix)].lower() in _all_names():
-            return name[: -len(suffix)], kind.label
+            return name[: -len(suffix)], label
     return name, "Automatic"
 
 
@@ -117,24 +139,26 @@ def _all_names() -> set[str]:
     return {spec.name.lower() for spec in SAMPLERS}
 
 
-_CACHE: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+_CACHE: dict[tuple[str, str, int, bool], tuple[Any, Any]] = {}
 
 
-def make_scheduler(name: str, schedule_type: str, base_config: Any) -> Any:
-    """A diffusers scheduler for A1111's ``name`` + ``schedule_type`` built from the model's config."""
+def make_scheduler(name: str, schedule_type: str, base_config: Any, sdxl: bool = False) -> Any:
+    """A scheduler for A1111's ``name`` + ``schedule_type`` built from the model's config.
+
+    ``sdxl`` picks SDXL's table where a schedule type has one (Align Your Steps)."""
     spec = find_sampler(name)
     kind = find_schedule_type(schedule_type)
-    key = (spec.name, kind.name, id(base_config))
+    key = (spec.name, kind.name, id(base_config), sdxl)
     cached = _CACHE.get(key)
     if cached is not None and cached[0] is base_config:
         return cached[1]
-    scheduler = _build(spec, resolve_schedule(spec, kind.name), dict(base_config))
+    scheduler = _build(spec, resolve_schedule(spec, kind.name), dict(base_config), sdxl)
     _CACHE[key] = (base_config, scheduler)
     return scheduler
 
 
 def resolve_schedule(spec: SamplerSpec, schedule: str) -> str:
-    """The concrete schedule ("uniform", "karras", "exponential") a sampler runs with."""
+    """The concrete schedule type a sampler runs with ("uniform" for the timestep samplers)."""
     schedule = spec.default_schedule if schedule == "automatic" else schedule
     if not spec.sigma_schedules and schedule != "uniform":
         logger.info("%s has no %s schedule; using its own timesteps", spec.name, schedule)
@@ -142,76 +166,32 @@ def resolve_schedule(spec: SamplerSpec, schedule: str) -> str:
     return schedule
 
 
-def _build(spec: SamplerSpec, schedule: str, config: dict[str, Any]) -> Any:
+def _build(spec: SamplerSpec, schedule: str, base_config: dict[str, Any], sdxl: bool) -> Any:
     import diffusers
 
-    config = {k: v for k, v in config.items() if not k.startswith("_") and k not in _FLAGS}
+    from engine.generation.scheduler_hooks import configure, scheduler_class
+
+    base = getattr(diffusers, spec.scheduler_class)
+    known = set(inspect.signature(base.__init__).parameters)
+    config = {k: v for k, v in base_config.items() if k in known and k not in _FLAGS}
     config.update(spec.kwargs)
-    if spec.spacing:
-        config["timestep_spacing"] = spec.spacing
-    if spec.scheduler_class == "EulerAncestralSigmas":
-        scheduler = _euler_ancestral_class().from_config(config)
-        scheduler.sigma_schedule = schedule
-        return scheduler
-    if spec.sigma_schedules:
-        config["use_karras_sigmas"] = schedule == "karras"
-        config["use_exponential_sigmas"] = schedule == "exponential"
-    return getattr(diffusers, spec.scheduler_class).from_config(config)
+    config["timestep_spacing"] = "linspace"
+    cls: Any = scheduler_class(base, spec.stepping)
+    scheduler = cls.from_config(config)
+    # the table's zero-SNR rescale follows the model, whether or not the class knows the option
+    scheduler.register_to_config(rescale_betas_zero_snr=bool(dict(base_config).get("rescale_betas_zero_snr")))
+    return configure(scheduler, schedule, spec.discard_penultimate, sdxl)
 
 
-def prepare_scheduler(scheduler: Any, seeds: list[int], steps: int) -> None:
-    """Per-run settings: DPM++ SDE's Brownian trees, one per image seeded with its seed (as
-    A1111 does); LCM's distillation step count raised when more steps are asked for."""
+def prepare_scheduler(scheduler: Any, seeds: list[int], steps: int, noise: NoiseStream | None = None) -> None:
+    """Per-run settings: the run's noise (``noise``: every draw of the scheduler comes from it);
+    DPM++ SDE's Brownian trees, one per image seeded with its seed (as A1111 does); LCM's
+    distillation step count raised when more steps are asked for."""
+    from engine.generation.scheduler_hooks import attach_noise
+
+    attach_noise(scheduler, noise)
     if hasattr(scheduler, "noise_sampler_seed"):
         scheduler.noise_sampler_seed = list(seeds) if len(seeds) > 1 else seeds[0]
         scheduler.noise_sampler = None
     if "original_inference_steps" in scheduler.config:
         scheduler.register_to_config(original_inference_steps=max(50, steps))
-
-
-def karras_sigmas(steps: int, sigma_min: float, sigma_max: float, rho: float = 7.0) -> Any:
-    """Karras et al. (2022) sigmas, highest first, as A1111 computes them (without the final 0)."""
-    import numpy as np
-
-    ramp = np.linspace(0.0, 1.0, steps)
-    low, high = sigma_min ** (1 / rho), sigma_max ** (1 / rho)
-    return (high + ramp * (low - high)) ** rho
-
-
-def exponential_sigmas(steps: int, sigma_min: float, sigma_max: float) -> Any:
-    """Sigmas evenly spaced in log space, highest first (without the final 0)."""
-    import numpy as np
-
-    return np.exp(np.linspace(np.log(sigma_max), np.log(sigma_min), steps))
-
-
-_EULER_A: list[Any] = []
-
-
-def _euler_ancestral_class() -> Any:
-    """EulerAncestralDiscreteScheduler that also runs Karras / Exponential sigmas (A1111 allows it)."""
-    if _EULER_A:
-        return _EULER_A[0]
-    import numpy as np
-    import torch
-    from diffusers import EulerAncestralDiscreteScheduler
-
-    base: Any = EulerAncestralDiscreteScheduler
-
-    class EulerAncestralSigmas(base):  # type: ignore[misc,valid-type]
-        sigma_schedule = "uniform"
-
-        def set_timesteps(self, num_inference_steps: int, device: Any = None) -> None:
-            super().set_timesteps(num_inference_steps, device)
-            if self.sigma_schedule == "uniform":
-                return
-            train = ((1 - self.alphas_cumprod) / self.alphas_cumprod) ** 0.5
-            low, high = float(train[0]), float(train[-1])
-            make = karras_sigmas if self.sigma_schedule == "karras" else exponential_sigmas
-            sigmas = make(num_inference_steps, low, high)
-            steps = np.interp(np.log(sigmas), np.log(train.numpy()), np.arange(len(train)))
-            self.sigmas = torch.cat([torch.from_numpy(sigmas).float(), torch.zeros(1)])
-            self.timesteps = torch.from_numpy(steps).float().to(device=device)
-
-    _EULER_A.append(EulerAncestralSigmas)
-    return EulerAncestralSigmas

@@ -2,7 +2,8 @@
 
 ``StepHook`` is given to diffusers as ``callback_on_step_end``: it reports progress (a pass may be
 one of two, as in hires fix, so steps carry an offset), optionally blends the kept area of an
-inpainting job back in, and stops the pipeline when the user interrupts or skips.
+inpainting job back in, and stops the pipeline when the user interrupts or skips: the running
+UNet step is the last. ``decode`` stops too when that happens during the VAE decode.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from engine.generation.decode_guard import DecodeStopped, stoppable
 from engine.jobs import JobControl
 from engine.prompts.scheduled_embeds import ScheduledEmbeds, swap_kwargs
 
@@ -59,17 +61,24 @@ class StepHook:
         return {"callback_on_step_end": self, "callback_on_step_end_tensor_inputs": ["latents"]}
 
 
-def decode(pipe: Any, latents: Any) -> list[Any]:
-    """Latents -> PIL images; an fp16 VAE that gives NaN is retried in fp32 (and stays fp32)."""
+def decode(pipe: Any, latents: Any, control: JobControl | None = None) -> list[Any]:
+    """Latents -> PIL images; an fp16 VAE that gives NaN is retried in fp32 (and stays fp32).
+
+    With ``control``, an interrupt or skip that comes while the VAE decodes stops it: no images.
+    """
     import torch
 
     vae = pipe.vae
-    with torch.no_grad():
-        pixels = _decode(vae, latents)
-        if torch.isnan(pixels).any() and vae.dtype != torch.float32:
-            logger.warning("the VAE gave NaN at %s; decoding again in full precision", vae.dtype)
-            vae.to(dtype=torch.float32)
+    try:
+        with torch.no_grad(), stoppable(vae, control):
             pixels = _decode(vae, latents)
+            if torch.isnan(pixels).any() and vae.dtype != torch.float32:
+                logger.warning("the VAE gave NaN at %s; decoding again in full precision", vae.dtype)
+                vae.to(dtype=torch.float32)
+                pixels = _decode(vae, latents)
+    except DecodeStopped:
+        logger.info("the VAE decode stopped: interrupted or skipped")
+        return []
     return pipe.image_processor.postprocess(pixels.float(), output_type="pil")
 
 
@@ -102,9 +111,11 @@ def encode(pipe: Any, pixels: Any, generators: list[Any]) -> Any:
 def _encode(vae: Any, pixels: Any, generators: list[Any]) -> Any:
     import torch
 
+    from engine.models import vae_tiling
+
     pixels = pixels.to(dtype=vae.dtype)
-    with torch.no_grad():
-        parts = [vae.encode(pixels[i : i + 1]).latent_dist.sample(generators[i])
+    with torch.no_grad():  # large pictures are encoded tile by tile
+        parts = [vae_tiling.encode(vae, pixels[i : i + 1]).sample(generators[i])
                  for i in range(pixels.shape[0])]
     return torch.cat(parts) * vae.config.scaling_factor
 

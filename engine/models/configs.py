@@ -23,8 +23,10 @@ BPE_DIR = CONFIGS_ROOT / "clip-bpe"
 BPE_FILES = ("vocab.json", "merges.txt")
 ARCH_CONFIG = {
     "sd1": "sd1", "sd1-inpaint": "sd1-inpaint", "sd2": "sd2", "sdxl": "sdxl",
-    "sdxl-refiner": "sdxl-refiner", "demo": "demo",
+    "sdxl-refiner": "sdxl-refiner", "sdxl-inpaint": "sdxl-inpaint", "demo": "demo",
 }
+# Architectures the model manager names apart that load as another (v-prediction: a scheduler setting)
+LOADS_AS = {"sdxl-vpred": "sdxl"}
 # Small configs for Maple's own tiny models (the demo, test models): a file selects one through
 # its safetensors metadata key ``maple.config``; the value is (folder, architecture it behaves as).
 TINY_CONFIGS = {
@@ -33,6 +35,7 @@ TINY_CONFIGS = {
     "tiny-sd1-inpaint": ("tiny-sd1-inpaint", "sd1-inpaint"),
     "tiny-sd2": ("tiny-sd2", "sd2"),
     "tiny-sdxl": ("tiny-sdxl", "sdxl"),
+    "tiny-sdxl-inpaint": ("tiny-sdxl-inpaint", "sdxl-inpaint"),
 }
 CONFIG_METADATA_KEY = "maple.config"
 ARCH_NAMES_SUPPORTED = frozenset(ARCH_CONFIG)
@@ -40,6 +43,7 @@ PIPELINE_CLASS = {
     "sd1": "StableDiffusionPipeline", "sd2": "StableDiffusionPipeline",
     "demo": "StableDiffusionPipeline", "sd1-inpaint": "StableDiffusionInpaintPipeline",
     "sdxl": "StableDiffusionXLPipeline", "sdxl-refiner": "StableDiffusionXLImg2ImgPipeline",
+    "sdxl-inpaint": "StableDiffusionXLInpaintPipeline",
 }
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -58,6 +62,7 @@ def resolve_config(arch: str, metadata: dict[str, str]) -> tuple[Path, str]:
     if wanted and _NAME.match(wanted) and wanted in TINY_CONFIGS:
         folder, as_arch = TINY_CONFIGS[wanted]
         return CONFIGS_ROOT / folder, as_arch
+    arch = LOADS_AS.get(arch, arch)
     return config_dir(arch), arch
 
 

@@ -1,27 +1,26 @@
 """Model loading errors: each with a stable ``code`` and a ``hint`` users can act on.
 
-They extend installer's ``ModelError`` (a ``MapleError``), so the engine's HTTP layer can turn any
-of them into a 4xx/5xx with ``code``, ``message`` and ``hint``.
+They extend installer's ``ModelError`` (a ``MapleError``), so each carries its HTTP ``status``
+(400 unless it says otherwise) and the engine's API answers with ``code``, ``message`` and ``hint``.
+The errors model files share with the store are installer's own: ``BrokenModelError`` (damaged or
+truncated), ``ModelNotFoundError`` (404) and ``UnsafePathError`` (422).
 """
 
 from __future__ import annotations
 
 from installer.errors import ModelError
+from installer.home import MODEL_DIRS
+
+
+def not_found_hint(kind: str) -> str:
+    """Where a missing file of this kind belongs (models/Lora for a LoRA, models/VAE for a VAE)."""
+    folder = MODEL_DIRS.get(kind, MODEL_DIRS["checkpoint"])
+    return f"Refresh the model list, or put the file into {folder}."
 
 
 class ModelLoadError(ModelError):
     code = "model-load"
     default_hint = "The model that was loaded before is still in use."
-
-
-class ModelNotFoundError(ModelLoadError):
-    code = "model-not-found"
-    default_hint = "Refresh the model list, or put the file into models/Stable-diffusion."
-
-
-class ModelBrokenError(ModelLoadError):
-    code = "model-broken"
-    default_hint = "The file is damaged or incomplete: delete it and download it again."
 
 
 class UnsupportedModelError(ModelLoadError):
@@ -42,11 +41,6 @@ class ConfigMissingError(ModelLoadError):
     default_hint = "Maple's install is incomplete: run the set-up again to restore assets/configs."
 
 
-class UnsafeModelPathError(ModelLoadError):
-    code = "unsafe-path"
-    default_hint = "Only files inside Maple's model folders can be used."
-
-
 class LoraError(ModelLoadError):
     code = "lora"
     default_hint = "Check the LoRA file: it may be damaged or made for another model family."
@@ -55,3 +49,9 @@ class LoraError(ModelLoadError):
 class VaeError(ModelLoadError):
     code = "vae"
     default_hint = "Choose another VAE, or 'Automatic' to use the checkpoint's own."
+
+
+class UpscalerError(ModelLoadError):
+    code = "upscaler"
+    default_hint = ("Check the upscaler file: Maple runs the ESRGAN, Real-ESRGAN, Compact, SwinIR, DAT and HAT "
+                    "families (and the others spandrel knows) from .safetensors or weights-only .pth files.")

@@ -26,6 +26,7 @@ class LoadedModel:
     vram_mode: str = "high"  # the mode in effect: "high" | "medium" | "low"
     base_vae: Any = None  # the checkpoint's own VAE, kept while another VAE is swapped in
     loras: Any = None  # engine.models.lora.LoraManager bound to this pipe (created on first use)
+    embeddings: Any = None  # engine.prompts.embeddings.EmbeddingSet that fits it (set before generating)
 
     @property
     def is_demo(self) -> bool:

@@ -14,23 +14,21 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.models.configs import PIPELINE_CLASS, check_config_dir, components, load_tokenizer
-from engine.models.errors import ModelBrokenError, ModelLoadError
+from engine.models.device import free_memory, resolve_device, resolve_dtype
+from engine.models.errors import ModelLoadError
 from engine.models.loaded import LoadedModel
-from engine.models.placement import (
-    meta_tensors,
-    place,
-    release,
-    resolve_device,
-    resolve_dtype,
-    use_sdpa,
-)
-from engine.models.prediction import set_prediction_type
+from engine.models.placement import meta_tensors, place, release, use_sdpa
+from engine.models.prediction import apply_markers, set_prediction_type
 from engine.models.sources import CheckpointInfo, inspect_checkpoint
-from installer.errors import MapleError
+from installer.errors import BrokenModelError, MapleError
 from installer.store.hashing import sha256_file
+
+if TYPE_CHECKING:
+    import torch
+    from diffusers import DiffusionPipeline
 
 log = logging.getLogger(__name__)
 _PATCH_LOCK = threading.Lock()
@@ -40,8 +38,8 @@ _SD_ONLY = {"safety_checker": None, "feature_extractor": None, "requires_safety_
 def load_checkpoint(
     path: str | Path,
     *,
-    device: Any = "cpu",
-    dtype: Any = None,
+    device: str | torch.device = "cpu",
+    dtype: str | torch.dtype | None = None,
     allow_pickle: bool = False,
     vram_mode: str = "high",
     sha256: str | None = None,
@@ -61,32 +59,37 @@ def load_checkpoint(
     return model
 
 
-def switch_model(current: LoadedModel | None, path: str | Path, **kwargs: Any) -> LoadedModel:
+def switch_model(
+    current: LoadedModel | None,
+    path: str | Path,
+    *,
+    device: str | torch.device = "cpu",
+    dtype: str | torch.dtype | None = None,
+    allow_pickle: bool = False,
+    vram_mode: str = "high",
+    sha256: str | None = None,
+    name: str | None = None,
+) -> LoadedModel:
     """Load ``path`` and free ``current`` only once the new model works.
 
     The new model is read into RAM first; if anything fails, ``current`` is untouched and the
     error propagates. Then ``current`` is released and the new one moved to its device.
     """
-    unknown = set(kwargs) - {"device", "vram_mode", "dtype", "allow_pickle", "sha256", "name"}
-    if unknown:
-        raise TypeError(f"switch_model() got unexpected arguments: {', '.join(sorted(unknown))}")
-    dev = resolve_device(kwargs.pop("device", "cpu"))
-    vram_mode = kwargs.pop("vram_mode", "high")
-    dt = resolve_dtype(kwargs.pop("dtype", None), dev)
-    new = _load(Path(path), dt, kwargs.pop("allow_pickle", False), kwargs.pop("sha256", None),
-                kwargs.pop("name", None))
+    dev = resolve_device(device)
+    new = _load(Path(path), resolve_dtype(dtype, dev), allow_pickle, sha256, name)
     if current is not None:
         unload(current)
     _finish(new, dev, vram_mode)
     return new
 
 
-def _load(path: Path, dtype: Any, allow_pickle: bool, sha256: str | None, name: str | None) -> LoadedModel:
+def _load(path: Path, dtype: torch.dtype, allow_pickle: bool, sha256: str | None, name: str | None) -> LoadedModel:
     """Read and build the pipeline in RAM (the CPU), with every check that can fail."""
     import torch
 
     info = inspect_checkpoint(path, allow_pickle=allow_pickle)
     pipe = _build(info, dtype)
+    apply_markers(pipe, info.v_prediction, info.zero_snr)
     return LoadedModel(
         pipe=pipe, arch=info.arch, name=name or info.path.name, path=info.path,
         sha256=sha256 or file_sha256(info.path), device=torch.device("cpu"), dtype=dtype,
@@ -94,7 +97,7 @@ def _load(path: Path, dtype: Any, allow_pickle: bool, sha256: str | None, name: 
     )
 
 
-def _finish(model: LoadedModel, device: Any, vram_mode: str) -> None:
+def _finish(model: LoadedModel, device: torch.device, vram_mode: str) -> None:
     """SDPA attention, the device per VRAM mode, then what needs the model running (SD2's type)."""
     use_sdpa(model.pipe)
     model.vram_mode = place(model.pipe, device, vram_mode)
@@ -117,8 +120,6 @@ def unload(model: LoadedModel) -> None:
         model.base_vae = None
     model.loras = None
     del pipe
-    from engine.models.placement import free_memory
-
     free_memory()
 
 
@@ -136,7 +137,7 @@ def file_sha256(path: Path) -> str | None:
     return _HASHES[key]
 
 
-def _build(info: CheckpointInfo, dtype: Any) -> Any:
+def _build(info: CheckpointInfo, dtype: torch.dtype) -> DiffusionPipeline:
     try:
         pipe = _from_folder(info, dtype) if info.format == "diffusers" else _from_single_file(info, dtype)
     except MapleError:
@@ -148,15 +149,15 @@ def _build(info: CheckpointInfo, dtype: Any) -> Any:
             raise
         missing = _missing_keys(info) if "meta" in str(exc) else []
         if missing:
-            raise ModelBrokenError(f"{info.path.name} lacks weights the {info.arch} model needs: "
+            raise BrokenModelError(f"{info.path.name} lacks weights the {info.arch} model needs: "
                                    + ", ".join(missing[:5])) from exc
-        raise ModelBrokenError(
+        raise BrokenModelError(
             f"{info.path.name} does not load as a {info.arch} model: {exc.__class__.__name__}: {str(exc)[:300]}"
         ) from exc
     missing = meta_tensors(pipe)
     if missing:
         release(pipe)
-        raise ModelBrokenError(f"{info.path.name} lacks weights the {info.arch} model needs: {', '.join(missing)}")
+        raise BrokenModelError(f"{info.path.name} lacks weights the {info.arch} model needs: {', '.join(missing)}")
     return pipe
 
 
@@ -180,13 +181,14 @@ def _missing_keys(info: CheckpointInfo) -> list[str]:
     return sorted(set(expected) - present)
 
 
-def _pipeline_class(arch: str) -> Any:
+def _pipeline_class(arch: str) -> type[DiffusionPipeline]:
     import diffusers
 
-    return getattr(diffusers, PIPELINE_CLASS[arch])
+    cls: type[DiffusionPipeline] = getattr(diffusers, PIPELINE_CLASS[arch])
+    return cls
 
 
-def _from_single_file(info: CheckpointInfo, dtype: Any) -> Any:
+def _from_single_file(info: CheckpointInfo, dtype: torch.dtype) -> DiffusionPipeline:
     folder = info.config_dir
     if folder is None:
         raise ModelLoadError(f"No configuration for {info.path.name}")
@@ -200,7 +202,7 @@ def _from_single_file(info: CheckpointInfo, dtype: Any) -> Any:
                                     torch_dtype=dtype, **kwargs)
 
 
-def _from_folder(info: CheckpointInfo, dtype: Any) -> Any:
+def _from_folder(info: CheckpointInfo, dtype: torch.dtype) -> DiffusionPipeline:
     cls = _pipeline_class(info.arch)
     extra = dict(_SD_ONLY) if "XL" not in PIPELINE_CLASS[info.arch] else {}
     return cls.from_pretrained(str(info.path), local_files_only=True, torch_dtype=dtype, **extra)

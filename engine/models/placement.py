@@ -1,48 +1,18 @@
-"""Devices, precision and VRAM modes for a loaded pipeline; freeing memory."""
+"""Putting a loaded pipeline on its device per VRAM mode, SDPA attention, and releasing it."""
 
 from __future__ import annotations
 
-import gc
 import logging
 from contextlib import suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from engine.models.device import free_memory
+from installer.contract import VRAM_MODES
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
-
-VRAM_MODES = ("auto", "high", "medium", "low")
-DTYPE_NAMES = {"fp16": "float16", "float16": "float16", "half": "float16", "bf16": "bfloat16",
-               "bfloat16": "bfloat16", "fp32": "float32", "float32": "float32", "full": "float32"}
-
-
-def resolve_device(device: Any = "auto") -> Any:
-    """A ``torch.device``: ``auto`` picks CUDA, then Apple's MPS, then the CPU."""
-    import torch
-
-    if isinstance(device, torch.device):
-        return device
-    name = str(device or "auto").lower()
-    if name == "auto":
-        if torch.cuda.is_available():
-            name = "cuda"
-        elif getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            name = "mps"
-        else:
-            name = "cpu"
-    return torch.device(name)
-
-
-def resolve_dtype(dtype: Any, device: Any) -> Any:
-    """fp16 on CUDA and MPS, fp32 on the CPU, unless a precision was asked for."""
-    import torch
-
-    if isinstance(dtype, torch.dtype):
-        return dtype
-    name = str(dtype or "auto").lower()
-    if name == "auto":
-        return torch.float32 if device.type == "cpu" else torch.float16
-    if name not in DTYPE_NAMES:
-        raise ValueError(f"unknown precision {dtype!r}: use auto, fp16, bf16 or fp32")
-    return getattr(torch, DTYPE_NAMES[name])
 
 
 def use_sdpa(pipe: Any) -> None:
@@ -59,7 +29,7 @@ def use_sdpa(pipe: Any) -> None:
             module.set_attn_processor(AttnProcessor2_0())
 
 
-def place(pipe: Any, device: Any, vram_mode: str = "high") -> str:
+def place(pipe: Any, device: torch.device, vram_mode: str = "high") -> str:
     """Put the pipeline on ``device`` per VRAM mode; returns the mode in effect.
 
     high: everything on the GPU; medium: whole models move in when used (model offload);
@@ -117,13 +87,3 @@ def release(pipe: Any) -> None:
             with suppress(Exception):
                 comp.to("meta")
     free_memory()
-
-
-def free_memory() -> None:
-    import torch
-
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
-        with suppress(Exception):
-            torch.cuda.ipc_collect()

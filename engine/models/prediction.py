@@ -1,7 +1,10 @@
-"""SD2.x comes as v-prediction (768 models) and epsilon (512 "base" models) with the same tensors.
+"""Which kind of output a model predicts, and its noise schedule when that is not the usual one.
 
-As A1111 does, run the UNet once on a fixed input: a v-model's output at the last timestep is far
-below the input, an epsilon model's is not. The scheduler's ``prediction_type`` is set to match.
+SD2.x comes as v-prediction (768 models) and epsilon (512 "base" models) with the same tensors:
+as A1111 does, run the UNet once on a fixed input: a v-model's output at the last timestep is far
+below the input, an epsilon model's is not. SDXL v-prediction models (NoobAI-XL V-Pred ...) carry
+marker tensors instead: ``v_pred``, and ``ztsnr`` for a zero-terminal-SNR schedule, which the
+scheduler config then says (``prediction_type``, ``rescale_betas_zero_snr``), as A1111 reads them.
 """
 
 from __future__ import annotations
@@ -34,3 +37,16 @@ def set_prediction_type(pipe: Any) -> str:
         pipe.scheduler = pipe.scheduler.__class__.from_config(pipe.scheduler.config, prediction_type=kind)
     log.info("SD2 model predicts %s", kind)
     return kind
+
+
+def apply_markers(pipe: Any, v_prediction: bool, zero_snr: bool) -> None:
+    """Set the scheduler config from a checkpoint's ``v_pred`` / ``ztsnr`` markers."""
+    changes: dict[str, Any] = {}
+    if v_prediction:
+        changes["prediction_type"] = "v_prediction"
+    if zero_snr:
+        changes["rescale_betas_zero_snr"] = True
+    if changes:
+        pipe.scheduler = pipe.scheduler.__class__.from_config({**pipe.scheduler.config, **changes})
+        pipe.scheduler.register_to_config(**changes)  # kept even by classes without the option
+        log.info("The checkpoint's markers ask for %s", ", ".join(f"{k}={v}" for k, v in changes.items()))

@@ -4,24 +4,27 @@ Built on installer's ``ModelStore`` (which walks the home's and the shared folde
 ``cache/hashes.json``), so a file hashed by the launcher or a download is never hashed again, and
 one hashed here is remembered for them. Broken files are left out. Lookups accept what A1111
 clients send: a title ``name [hash]``, a name with or without extension, or a hash; a name that
-tries to leave the model folders is refused.
+tries to leave the model folders is refused (``check_name``, the engine's one check of model names).
+Given the request ``field`` a name came from, the errors name it and carry it as data.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
+from engine.errors import UnsafeNameError
 from engine.models.demo import DEMO_LABEL
-from engine.models.errors import ModelNotFoundError, UnsafeModelPathError
-from installer.home import MODEL_DIRS, Home
+from engine.models.errors import not_found_hint
+from installer.errors import ModelNotFoundError
+from installer.home import Home
 from installer.store.model_store import ModelEntry, ModelStore, State
 
 log = logging.getLogger(__name__)
-KINDS = ("checkpoint", "vae", "lora")
+KINDS = ("checkpoint", "vae", "lora", "embedding", "upscaler")
 
 
 @dataclass(frozen=True)
@@ -69,25 +72,38 @@ def _info(entry: ModelEntry) -> ModelInfo:
                      entry.location, entry.path.is_dir())
 
 
-def check_name(name: str) -> str:
-    """Refuse names that point outside the model folders (absolute, ``..``, drive letters)."""
+def check_name(name: str, field: str | None = None) -> str:
+    """``name`` stripped; refuses one that points outside the model folders (empty, absolute, ``..``,
+    a drive letter, NUL) with ``UnsafeNameError`` naming ``field``. A title's `` [hash]`` is not
+    part of the path."""
     text = name.strip()
-    parts = text.replace("\\", "/").split("/")
-    if not text or text.startswith(("/", "\\")) or ".." in parts or (len(text) > 1 and text[1] == ":"):
-        raise UnsafeModelPathError(f"{name!r} is not a model name inside Maple's model folders")
+    path = text.split(" [", 1)[0]
+    parts = path.replace("\\", "/").split("/")
+    if not path or path.startswith(("/", "\\")) or ".." in parts or (len(path) > 1 and path[1] == ":") or "\x00" in path:
+        raise UnsafeNameError(f"{_label(field)}{name!r} is not a name inside Maple's model folders", field=field)
     return text
+
+
+def _label(field: str | None) -> str:
+    return f"{field}: " if field else ""
 
 
 class ModelRegistry:
     """The lists the API and the worker use; ``refresh()`` rescans (fast: headers from the cache)."""
 
-    def __init__(self, home: Home, shared_folders: Sequence[str | Path] = ()) -> None:
+    def __init__(self, home: Home, shared_folders: Sequence[str | Path] = (),
+                 folders_now: Callable[[], Sequence[str | Path]] | None = None) -> None:
+        """``folders_now``: the shared folders as they are now, read again by every ``refresh()``
+        (the user adds and removes them while the engine runs)."""
         self.store = ModelStore(home, shared_folders)
+        self._folders_now = folders_now
         self._lock = threading.Lock()
         self._items: dict[str, list[ModelInfo]] = {k: [] for k in KINDS}
         self._scanned = False
 
     def refresh(self) -> None:
+        if self._folders_now is not None:
+            self.store.shared_folders = [str(s) for s in self._folders_now()]
         entries = self.store.scan()
         items: dict[str, list[ModelInfo]] = {k: [] for k in KINDS}
         for entry in entries:
@@ -115,16 +131,22 @@ class ModelRegistry:
     def loras(self) -> list[ModelInfo]:
         return self.items("lora")
 
-    def find(self, kind: str, name: str) -> ModelInfo:
-        """By title, name, name without extension, bare stem, or hash; raises with what exists."""
-        text = check_name(name)
+    def embeddings(self) -> list[ModelInfo]:
+        return self.items("embedding")
+
+    def find(self, kind: str, name: str, field: str | None = None) -> ModelInfo:
+        """By title, name, name without extension, bare stem, or hash; raises with what exists.
+
+        ``field``: the request field ``name`` came from, named by the errors."""
+        text = check_name(name, field)
         candidates = self.items(kind)
         for match in (_by_title, _by_name, _by_stem, _by_hash):
             found = [i for i in candidates if match(i, text)]
             if found:
                 return self.with_hash(found[0]) if kind == "checkpoint" else found[0]
         known = ", ".join(i.title for i in candidates[:20]) or "none"
-        raise ModelNotFoundError(f"No {kind} named {name!r}. Available: {known}", not_found_hint(kind))
+        raise ModelNotFoundError(f"{_label(field)}No {kind} named {name!r}. Available: {known}", not_found_hint(kind),
+                                 field=field)
 
     def find_checkpoint(self, name: str) -> ModelInfo:
         return self.find("checkpoint", name)
@@ -145,12 +167,6 @@ class ModelRegistry:
         with self._lock:
             self._items[info.kind] = [fresh if i.path == info.path else i for i in self._items[info.kind]]
         return replace(info, sha256=fresh.sha256, lora_hash=fresh.lora_hash)
-
-
-def not_found_hint(kind: str) -> str:
-    """Where a missing file of this kind belongs (models/Lora for a LoRA, models/VAE for a VAE)."""
-    folder = MODEL_DIRS.get(kind, MODEL_DIRS["checkpoint"])
-    return f"Refresh the model list, or put the file into {folder}."
 
 
 def _by_title(info: ModelInfo, text: str) -> bool:

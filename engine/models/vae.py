@@ -3,7 +3,8 @@
 A VAE file is read with ``AutoencoderKL.from_single_file`` and the loaded model's own VAE config
 (so SD1 and SDXL VAEs get their scaling factors), offline. The checkpoint's VAE is kept aside while
 another one is in use and comes back with "Automatic". An fp16 decode that gives NaN is done
-again in fp32, and the VAE stays in fp32 from then on, as A1111 does.
+again in fp32, and the VAE stays in fp32 from then on, as A1111 does. A picture too large to decode
+whole is decoded tile by tile (``vae_tiling``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from engine.models import vae_tiling
 from engine.models.configs import config_dir
 from engine.models.errors import ModelLoadError, VaeError
 from engine.models.loaded import LoadedModel
@@ -88,7 +90,7 @@ def decode(vae: Any, latents: Any) -> Any:
     shift = getattr(vae.config, "shift_factor", None)
     if shift:
         scaled = scaled + shift
-    return vae.decode(scaled, return_dict=False)[0]
+    return vae_tiling.decode(vae, scaled)
 
 
 def decode_latents_safely(model: LoadedModel, latents: Any) -> Any:

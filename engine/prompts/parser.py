@@ -17,6 +17,8 @@ Piece = tuple[str, float]
 BREAK_PIECE: Piece = ("BREAK", -1.0)
 ROUND = 1.1
 SQUARE = 1 / 1.1
+MAX_NESTING = 100  # brackets inside brackets; real prompts stay under 10
+_OPENER = {")": "(", "]": "["}
 
 _WEIGHT_CLOSE = re.compile(r":\s*([+-]?[.\d]+)\s*\)")
 _PLAIN = re.compile(r"[^\\()\[\]:]+")
@@ -116,6 +118,36 @@ def _merge(pieces: list[Piece]) -> list[Piece]:
         else:
             merged.append((text, weight))
     return [p for p in merged if p[0] or len(merged) == 1]
+
+
+def nesting_depth(text: str) -> int:
+    """How deep ``(`` and ``[`` nest in ``text``: a bracket closes only its own kind, escaped ones
+    do not count and unclosed ones do (the depth prompt editing's parser descends to)."""
+    opened: list[str] = []
+    deepest = 0
+    escaped = False
+    for char in text:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char in "([":
+            opened.append(char)
+            deepest = max(deepest, len(opened))
+        elif opened and opened[-1] == _OPENER.get(char):
+            opened.pop()
+    return deepest
+
+
+def check_nesting(text: str, field: str = "prompt") -> None:
+    """Refuse brackets nested deeper than ``MAX_NESTING`` with a 422 naming ``field``."""
+    if not any(c in text for c in "(["):
+        return
+    depth = nesting_depth(text)
+    if depth > MAX_NESTING:
+        from engine.errors import BadRequestError
+
+        raise BadRequestError.about(field, f"brackets nested {depth} deep; at most {MAX_NESTING}")
 
 
 def extract_loras(prompt: str) -> tuple[str, list[LoraRef]]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from engine.prompts.parser import check_nesting
+
 _NUMBER = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*$")
 
 
@@ -55,6 +57,7 @@ def text_at(schedule: list[tuple[int, str]], step_index: int) -> str:
 
 
 def parse(text: str) -> list[Node]:
+    check_nesting(text)  # the descent below is recursive: depth is bounded first (422 beyond)
     nodes, _ = _parse(text, 0, "")
     return nodes
 

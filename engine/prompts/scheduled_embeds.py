@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.prompts.embeddings import Embedding, EmbeddingSet
 from engine.prompts.embeds import PromptEmbeds, encode_prompt, is_sdxl, pad_embeds
 from engine.prompts.schedule import has_schedule, prompt_schedule
 
@@ -47,6 +48,7 @@ class Conditioner:
     prompt: str
     negative: str
     clip_skip: int = 1
+    embeddings: EmbeddingSet | None = None  # the textual-inversion embeddings prompts may name
     _encoded: dict[str, PromptEmbeds] = field(default_factory=dict)
     _device: Any = None
     _plans: dict[int, ScheduledEmbeds] = field(default_factory=dict)
@@ -76,8 +78,14 @@ class Conditioner:
         if found is None:
             if self._device is None:
                 self._device = self.pipe._execution_device
-            found = self._encoded[text] = encode_prompt(self.pipe, text, self.clip_skip, self._device)
+            found = self._encoded[text] = encode_prompt(self.pipe, text, self.clip_skip, self._device,
+                                                        self.embeddings)
         return found
+
+    @property
+    def used(self) -> list[Embedding]:
+        """The embeddings the prompts encoded so far named (positive prompt first)."""
+        return [embedding for encoded in self._encoded.values() for embedding in encoded.used]
 
 
 def _texts(prompt: str, steps: int) -> list[tuple[int, str]]:

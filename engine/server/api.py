@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Request
 from starlette.concurrency import run_in_threadpool
 
 from engine.server import api_models as m
-from engine.server import images, sysinfo
+from engine.server import disconnect, image_inputs, images, listings, options, sysinfo
 from engine.server.service import EngineService
 
 router = APIRouter(prefix="/sdapi/v1", tags=["sdapi"])
@@ -21,8 +21,10 @@ def svc(request: Request) -> EngineService:
 
 async def _generate(request: Request, mode: str, req: m.GenerationRequest) -> m.GenerationResponse:
     service = svc(request)
-    job = await run_in_threadpool(service.backend.prepare, mode, req)
-    outcome = await service.call(mode, lambda control: service.backend.run(job, control), job_count=req.n_iter)
+    job = await run_in_threadpool(service.runtime.prepare, mode, req)
+    outcome = await disconnect.call(request, service.worker, mode,  # the images are decoded as the job starts
+                                    lambda control: service.runtime.run(image_inputs.materialize(job), control),
+                                    job_count=req.n_iter)
     encoded = await run_in_threadpool(images.encode_all, outcome.images, outcome.infotexts) if req.send_images else []
     return m.GenerationResponse(images=encoded, parameters=req.model_dump(), info=outcome.info_json())
 
@@ -56,45 +58,45 @@ def skip(request: Request) -> dict[str, Any]:
 
 @router.get("/options")
 def get_options(request: Request) -> dict[str, Any]:
-    return svc(request).backend.options()
+    return svc(request).runtime.options()
 
 
 @router.post("/options")
 async def set_options(request: Request, req: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     service = svc(request)
-    changes = await run_in_threadpool(service.backend.check_options, req)
-    await service.call("options", lambda control: service.backend.apply_options(changes))
+    changes = await run_in_threadpool(options.check_options, req, service.runtime.registry)
+    await service.call("options", lambda control: service.runtime.apply_options(changes))
     return {}
 
 
 @router.get("/sd-models", response_model=list[m.SDModelItem])
 def sd_models(request: Request) -> list[m.SDModelItem]:
-    return svc(request).backend.sd_models()
+    return listings.sd_models(svc(request).runtime.registry)
 
 
 @router.get("/sd-vae", response_model=list[m.SDVaeItem])
 def sd_vae(request: Request) -> list[m.SDVaeItem]:
-    return svc(request).backend.sd_vaes()
+    return listings.sd_vaes(svc(request).runtime.registry)
 
 
 @router.get("/loras", response_model=list[m.LoraItem])
 def loras(request: Request) -> list[m.LoraItem]:
-    return svc(request).backend.loras()
+    return listings.loras(svc(request).runtime.registry)
 
 
 @router.get("/samplers", response_model=list[m.SamplerItem])
 def samplers(request: Request) -> list[m.SamplerItem]:
-    return svc(request).backend.samplers()
+    return listings.samplers()
 
 
 @router.get("/schedulers", response_model=list[m.SchedulerItem])
 def schedulers(request: Request) -> list[m.SchedulerItem]:
-    return svc(request).backend.schedulers()
+    return listings.schedulers()
 
 
 async def _refresh(request: Request, kind: str) -> None:
     service = svc(request)
-    await service.call(f"refresh {kind}", lambda control: service.backend.refresh(kind))
+    await service.call(f"refresh {kind}", lambda control: service.runtime.refresh())
 
 
 @router.post("/refresh-checkpoints")

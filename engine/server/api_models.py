@@ -32,10 +32,13 @@ class GenerationRequest(BaseModel):
 
     prompt: str = ""
     negative_prompt: str = ""
-    styles: list[str] = Field(default_factory=list)
+    styles: list[str] = Field(default_factory=list, description="prompt styles (GET /sdapi/v1/prompt-styles)")
     seed: int = Field(-1, ge=-1, le=2**32 - 1)
-    subseed: int = -1
-    subseed_strength: float = 0.0
+    subseed: int = Field(-1, ge=-1, le=2**32 - 1, description="variation seed; -1: random")
+    subseed_strength: float = Field(0.0, ge=0.0, le=1.0, description="0 keeps the seed's noise, 1 is the variation seed's")
+    seed_resize_from_w: int = Field(-1, ge=-1, le=MAX_SIDE, description="draw the noise at this size (<= 0: off)")
+    seed_resize_from_h: int = Field(-1, ge=-1, le=MAX_SIDE)
+    tiling: bool = Field(False, description="seamless tiling: circular padding for this request")
     sampler_name: str | None = None
     sampler_index: str | None = None  # A1111's older name for sampler_name
     scheduler: str | None = None
@@ -52,6 +55,13 @@ class GenerationRequest(BaseModel):
     save_images: bool = True
 
     _side = field_validator("width", "height")(_multiple_of_8)
+
+    @field_validator("seed_resize_from_w", "seed_resize_from_h")
+    @classmethod
+    def _resize_from(cls, value: int) -> int:
+        if 0 < value < 8:
+            raise ValueError(f"must be at least 8 pixels, or 0 / -1 for off (got {value})")
+        return value
 
     @field_validator("n_iter")
     @classmethod
@@ -174,9 +184,11 @@ class InfoResponse(BaseModel):
     version: str
     device: str
     precision: str
-    vram_mode: str
+    vram_mode: str  # "" on a device without VRAM (the CPU)
     model: str | None
     demo: bool
+    home: str  # the data home this engine serves: the launcher and maple-doctor tell their own engine by it
+    pid: int
 
 
 class OutputItem(BaseModel):

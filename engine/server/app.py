@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 
-from engine.errors import EngineError, from_maple
+from engine.server.json_body import SafeJSONResponse as JSONResponse
+from engine.version import engine_version
 from installer.errors import MapleError
 
 if TYPE_CHECKING:
@@ -38,8 +38,16 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(messages)
 
 
+def _first_field(exc: RequestValidationError) -> str | None:
+    """The request field the first validation error names (None when it names none)."""
+    errors = exc.errors()
+    name = _field(errors[0].get("loc", ())) if errors else "request"
+    return None if name == "request" else name
+
+
 async def _on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-    body = {"error": "bad-request", "detail": _validation_message(exc), "hint": "", "errors": _plain(exc.errors())}
+    body = {"error": "bad-request", "detail": _validation_message(exc), "hint": "", "field": _first_field(exc),
+            "errors": _plain(exc.errors())}
     return JSONResponse(body, status_code=422)
 
 
@@ -47,24 +55,22 @@ def _plain(errors: Any) -> list[dict[str, Any]]:
     return [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))} for e in errors]
 
 
-async def _on_engine_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, EngineError)
+async def _on_maple_error(request: Request, exc: Exception) -> JSONResponse:
+    """Any of Maple's errors: its own JSON body and HTTP status (both data on the error)."""
+    assert isinstance(exc, MapleError)
     return JSONResponse(exc.to_dict(), status_code=exc.status)
 
 
-async def _on_maple_error(request: Request, exc: Exception) -> JSONResponse:
-    return await _on_engine_error(request, from_maple(exc))
-
-
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unexpected error in %s %s", request.method, request.url.path)
-    body = {"error": "internal", "detail": f"{type(exc).__name__}: {exc}", "hint": "See logs/engine.log; the engine keeps serving."}
-    return JSONResponse(body, status_code=500)
+    """Generic answer with a log reference (``incidents``); routes' own errors end in IncidentMiddleware."""
+    from engine.server.incidents import internal_error
+
+    error = internal_error(exc, f"{request.method} {request.url.path}")
+    return JSONResponse(error.to_dict(), status_code=error.status)
 
 
 def create_app(service: EngineService) -> FastAPI:
-    from engine.server import api, docs, maple_api, static
-    from engine.server.service import engine_version
+    from engine.server import api, docs, guards, maple_api, prompt_routes, static
 
     local_docs = docs.assets_dir()  # Swagger UI served by the engine; FastAPI's CDN pages only without it
     app = FastAPI(title="Maple engine", version=engine_version(), description="AUTOMATIC1111-compatible API and Maple's own endpoints.",
@@ -72,17 +78,14 @@ def create_app(service: EngineService) -> FastAPI:
     docs.install(app, local_docs)
     app.state.service = service
     app.add_exception_handler(RequestValidationError, _on_validation)  # type: ignore[arg-type]
-    app.add_exception_handler(EngineError, _on_engine_error)
     app.add_exception_handler(MapleError, _on_maple_error)
     app.add_exception_handler(Exception, _on_unexpected)
     app.include_router(api.router)
     app.include_router(maple_api.router)
+    app.include_router(prompt_routes.sdapi)
+    app.include_router(prompt_routes.maple)
     static.install(app, service)
-    pair = service.config.auth_pair
-    if pair:
-        from engine.server.auth import BasicAuthMiddleware
-
-        app.add_middleware(BasicAuthMiddleware, user=pair[0], password=pair[1])
+    guards.install(app, service.config)  # Host, CORS, Origin, login, body size, incidents
     return app
 
 

@@ -1,17 +1,25 @@
-"""HTTP Basic auth for every request when ``--api-auth user:pass`` is given (a plain ASGI middleware)."""
+"""HTTP Basic auth for every request when ``--api-auth user:pass`` is given (a plain ASGI middleware).
+
+Wrong credentials go through ``LoginThrottle``: a request without any ``Authorization`` header
+(a browser's first try, before it asks for the password) is not counted as a failure.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hmac
-from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from engine.server.asgi_reply import header, send_error
+from engine.server.login_throttle import LoginThrottle
 
-def credentials_ok(header: str, user: str, password: str) -> bool:
-    scheme, _, encoded = header.partition(" ")
+
+def credentials_ok(value: str, user: str, password: str) -> bool:
+    """True when the ``Authorization`` header ``value`` carries exactly ``user`` and ``password``."""
+    scheme, _, encoded = value.partition(" ")
     if scheme.lower() != "basic" or not encoded:
         return False
     try:
@@ -25,36 +33,48 @@ def credentials_ok(header: str, user: str, password: str) -> bool:
 
 
 class BasicAuthMiddleware:
-    def __init__(self, app: ASGIApp, user: str, password: str) -> None:
+    """Every request needs the credentials; wrong ones are slowed and then refused per client."""
+
+    def __init__(self, app: ASGIApp, user: str, password: str, throttle: LoginThrottle | None = None) -> None:
         self.app = app
         self.user = user
         self.password = password
+        self.throttle = throttle or LoginThrottle()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or self._allowed(scope):
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
-        elif scope["type"] == "websocket":
+            return
+        client = str((scope.get("client") or ("unknown",))[0])
+        locked = self.throttle.locked_for(client)
+        if not locked and self._allowed(scope):
+            self.throttle.succeeded(client)
+            await self.app(scope, receive, send)
+            return
+        if not locked and header(scope, b"authorization") is not None:
+            delay = self.throttle.failed(client)
+            if delay:
+                await asyncio.sleep(delay)
+        if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
+        elif locked:
+            await _too_many(send, locked)
         else:
             await _refuse(send)
 
     def _allowed(self, scope: Scope) -> bool:
-        headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
-        for name, value in headers:
-            if name == b"authorization":
-                return credentials_ok(value.decode("latin-1"), self.user, self.password)
-        return False
+        given = header(scope, b"authorization")
+        return given is not None and credentials_ok(given, self.user, self.password)
 
 
-async def _refuse(send: Any) -> None:
-    body = b'{"error":"unauthorized","detail":"Incorrect or missing credentials","hint":"Use the user:password given with --api-auth."}'
-    await send({
-        "type": "http.response.start",
-        "status": 401,
-        "headers": [
-            (b"content-type", b"application/json"),
-            (b"www-authenticate", b'Basic realm="Maple"'),
-            (b"content-length", str(len(body)).encode()),
-        ],
-    })
-    await send({"type": "http.response.body", "body": body})
+async def _refuse(send: Send) -> None:
+    await send_error(send, 401, "unauthorized", "Incorrect or missing credentials",
+                     "Use the user:password given with --api-auth.", "Authorization",
+                     [(b"www-authenticate", b'Basic realm="Maple"')])
+
+
+async def _too_many(send: Send, seconds: float) -> None:
+    wait = max(int(seconds + 0.999), 1)
+    await send_error(send, 429, "too-many-logins", f"Authorization: too many wrong logins from this address; "
+                     f"try again in {wait} s", "Check the user:password given with --api-auth.", "Authorization",
+                     [(b"retry-after", str(wait).encode())])

@@ -3,44 +3,29 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import io
 import logging
+import threading
 from typing import Any
 
-from engine.errors import BadRequestError
 from engine.server import api_models as m
+from engine.server import image_inputs
 from engine.server.outputs import png_bytes
 
 log = logging.getLogger(__name__)
 
-MAX_PIXELS = 4096 * 4096
-
-
-def _strip_prefix(data: str) -> str:
-    if data.startswith("data:"):
-        _, _, data = data.partition(",")
-    return data.strip()
+DECODING = threading.BoundedSemaphore(2)  # images the HTTP threads decode at once (png-info)
 
 
 def decode_image(data: str, field: str) -> Any:
-    """A PIL image from base64 text (``data:image/png;base64,...`` accepted); BadRequestError names ``field``."""
-    from PIL import Image, UnidentifiedImageError
+    """A decoded image from base64 text (``data:image/png;base64,...`` accepted), for png-info.
 
-    try:
-        raw = base64.b64decode(_strip_prefix(data), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise BadRequestError(f"{field}: not valid base64 ({exc})") from exc
-    if not raw:
-        raise BadRequestError(f"{field}: empty image")
-    try:
-        image = Image.open(io.BytesIO(raw))
-        if image.width * image.height > MAX_PIXELS:
-            raise BadRequestError(f"{field}: image is {image.width}x{image.height}, larger than 4096x4096")
-        image.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise BadRequestError(f"{field}: not an image Pillow can read ({exc})") from exc
-    return image
+    Format and size are checked from the header first (``image_inputs``); BadRequestError names
+    ``field``. Generation requests do not come here: their images are decoded in the worker.
+    """
+    probed = image_inputs.probe(data, field)
+    with DECODING:
+        return image_inputs.load(probed)
 
 
 def encode_png(image: Any, infotext: str = "") -> str:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from engine.server import api_models as m
-from engine.server import outputs
+from engine.server import limits, outputs
 from engine.server.service import EngineService
 
 router = APIRouter(prefix="/maple/v1", tags=["maple"])
@@ -25,7 +25,7 @@ def ready(request: Request) -> m.ReadyResponse:
     is_ready = service.ready.is_set()
     return m.ReadyResponse(
         ready=is_ready,
-        model=service.backend.current_title() if is_ready else None,
+        model=service.runtime.current_title() if is_ready else None,
         startup_time=round(service.startup_time, 2) if service.startup_time is not None else None,
     )
 
@@ -46,7 +46,8 @@ def info(request: Request) -> m.InfoResponse:
 
 @router.post("/token-count", response_model=m.TokenCountResponse)
 async def token_count(request: Request, req: m.TokenCountRequest) -> m.TokenCountResponse:
-    return await run_in_threadpool(svc(request).backend.token_count, req.prompt)
+    limits.check_prompt(req.prompt, "prompt")
+    return await run_in_threadpool(svc(request).runtime.token_count, req.prompt)
 
 
 @router.get("/outputs", response_model=m.OutputsResponse)

@@ -1,14 +1,17 @@
 """Saving and listing generated images, A1111-style.
 
 ``outputs/<mode>-images/YYYY-MM-DD/00000-SEED.png`` with the infotext in the PNG ``parameters``
-text chunk; the number continues after the highest one already in the folder.
+text chunk; the number continues after the highest one already in the folder. Each file is written
+under a hidden temporary name and renamed, so a crash never leaves half a picture under its name.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 MODES = ("txt2img", "img2img")
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
 NUMBERED = re.compile(r"^(\d{5,})-")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -54,6 +58,19 @@ def png_bytes(image: Any, infotext: str) -> bytes:
     return buf.getvalue()
 
 
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write beside ``path`` under a hidden temporary name, then rename: never half a picture."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)  # umask applies
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def save_images(outputs: Path, mode: str, images: list[Any], seeds: list[int], infotexts: list[str]) -> list[Path]:
     """Write each image; returns the paths. Called from the worker thread only."""
     folder = day_dir(outputs, mode)
@@ -64,7 +81,7 @@ def save_images(outputs: Path, mode: str, images: list[Any], seeds: list[int], i
         seed = seeds[i] if i < len(seeds) else seeds[-1] if seeds else 0
         text = infotexts[i] if i < len(infotexts) else ""
         path = folder / f"{number + i:05d}-{seed}.png"
-        path.write_bytes(png_bytes(image, text))
+        write_atomic(path, png_bytes(image, text))
         paths.append(path)
     log.info("saved %d image(s) to %s", len(paths), folder)
     return paths
@@ -114,12 +131,13 @@ def list_images(outputs: Path, date: str) -> list[OutputImage]:
 
 
 def resolve_output(outputs: Path, rel: str) -> Path | None:
-    """The file ``rel`` names inside the outputs folder, or None if it is outside or missing."""
+    """The image ``rel`` names inside the outputs folder, or None if it is outside, missing, hidden
+    (a file being written) or not an image."""
     root = outputs.resolve()
     try:
         target = (root / rel).resolve()
     except (OSError, ValueError):
         return None
-    if root not in target.parents or not target.is_file():
+    if root not in target.parents or target.suffix.lower() not in IMAGE_TYPES or target.name.startswith("."):
         return None
-    return target
+    return target if target.is_file() else None

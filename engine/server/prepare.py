@@ -1,8 +1,10 @@
 """A1111 request -> ``GenParams``, checked in the HTTP thread so bad input never reaches the worker.
 
-Sampler and schedule names, LoRA tags, override settings and base64 images are resolved here; each
-failure is a ``BadRequestError`` / ``NotFoundError`` whose message names the field and, for unknown
-names, lists what exists.
+Sampler and schedule names, prompt styles, LoRA tags, variation seeds and override settings are
+resolved here, sizes checked (``limits``) and base64 images looked at (``image_inputs``; the
+worker decodes them); each
+failure is a ``BadRequestError`` / ``ModelNotFoundError`` / ``UnsafeNameError`` that carries the
+request ``field`` and whose message starts with it and, for unknown names, lists what exists.
 """
 
 from __future__ import annotations
@@ -10,14 +12,18 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.errors import BadRequestError, UnsafeNameError
+from engine.errors import BadRequestError
 from engine.jobs import GenParams, LoraRef
+from engine.models.registry import check_name
 from engine.server import api_models as m
-from engine.server.images import decode_image
+from engine.server import image_inputs, limits
 
-LoraResolver = Callable[[LoraRef], LoraRef]  # fills path and short hash; raises NotFoundError
+if TYPE_CHECKING:
+    from engine.prompts.styles import StyleBook
+
+LoraResolver = Callable[[LoraRef, str], LoraRef]  # (ref, request field) -> path and short hash filled in
 
 KNOWN_OVERRIDES = ("sd_model_checkpoint", "sd_vae", "CLIP_stop_at_last_layers")
 MAX_SEED = 2**32 - 1
@@ -31,15 +37,7 @@ class PreparedJob:
     save_images: bool = True
     restore_afterwards: bool = True
     request: dict[str, Any] = field(default_factory=dict)
-
-
-def check_name(name: str, field_name: str) -> str:
-    """Refuse names that try to leave the model folders (absolute paths, ``..``, drive letters)."""
-    text = name.strip()
-    parts = text.replace("\\", "/").split("/")
-    if text.startswith(("/", "\\")) or ".." in parts or (len(text) > 1 and text[1] == ":") or "\x00" in text:
-        raise UnsafeNameError(f"{field_name}: {name!r} is not a name inside the model folders")
-    return text
+    images: image_inputs.PendingImages | None = None  # decoded in the worker (image_inputs.materialize)
 
 
 def sampler_and_schedule(req: m.GenerationRequest) -> tuple[str, str]:
@@ -50,11 +48,11 @@ def sampler_and_schedule(req: m.GenerationRequest) -> tuple[str, str]:
     try:
         spec = s.find_sampler(name)
     except s.UnknownSamplerError as exc:
-        raise BadRequestError(f"sampler_name: {exc}") from exc
+        raise BadRequestError.about("sampler_name", str(exc)) from exc
     try:
         kind = s.find_schedule_type(req.scheduler or legacy_schedule)
     except s.UnknownSamplerError as exc:
-        raise BadRequestError(f"scheduler: {exc}") from exc
+        raise BadRequestError.about("scheduler", str(exc)) from exc
     return spec.name, kind.label
 
 
@@ -62,14 +60,15 @@ def seed_of(req: m.GenerationRequest) -> int:
     return random.randint(0, MAX_SEED - 1000) if req.seed == -1 else req.seed
 
 
-def _loras(prompt: str, resolve: LoraResolver) -> tuple[str, tuple[LoraRef, ...]]:
+def _loras(prompt: str, resolve: LoraResolver, field_name: str) -> tuple[str, tuple[LoraRef, ...]]:
+    """``prompt`` without its ``<lora:NAME:w>`` tags, and the LoRAs they name (``field_name``: where from)."""
     from engine.prompts.parser import extract_loras
 
     text, refs = extract_loras(prompt)
     resolved = []
     for ref in refs:
-        check_name(ref.name, "prompt <lora:...>")
-        resolved.append(resolve(ref))
+        check_name(ref.name, field_name)
+        resolved.append(resolve(ref, field_name))
     return text, tuple(resolved)
 
 
@@ -79,22 +78,16 @@ def _overrides(req: m.GenerationRequest) -> tuple[str | None, str | None, int | 
     vae = o.get("sd_vae")
     clip_skip = o.get("CLIP_stop_at_last_layers")
     if checkpoint is not None and (not isinstance(checkpoint, str) or not checkpoint):
-        raise BadRequestError("override_settings.sd_model_checkpoint: must be a model name")
+        raise BadRequestError.about("override_settings.sd_model_checkpoint", "must be a model name")
     if vae is not None and not isinstance(vae, str):
-        raise BadRequestError("override_settings.sd_vae: must be a VAE name")
+        raise BadRequestError.about("override_settings.sd_vae", "must be a VAE name")
     if clip_skip is not None and (not isinstance(clip_skip, int) or not 1 <= clip_skip <= 12):
-        raise BadRequestError("override_settings.CLIP_stop_at_last_layers: must be a whole number from 1 to 12")
+        raise BadRequestError.about("override_settings.CLIP_stop_at_last_layers", "must be a whole number from 1 to 12")
     return checkpoint, vae, clip_skip
 
 
 def _img2img(req: m.Img2ImgRequest) -> dict[str, Any]:
-    if not req.init_images:
-        raise BadRequestError("init_images: at least one base64 image is needed for img2img")
-    images = tuple(decode_image(data, f"init_images[{i}]").convert("RGB") for i, data in enumerate(req.init_images))
-    mask = decode_image(req.mask, "mask").convert("L") if req.mask else None
     return {
-        "init_images": images,
-        "mask": mask,
         "mask_blur": req.mask_blur,
         "inpainting_fill": req.inpainting_fill,
         "inpainting_mask_invert": bool(req.inpainting_mask_invert),
@@ -113,7 +106,7 @@ def _hr_scale(req: m.Txt2ImgRequest) -> float:
 def _txt2img(req: m.Txt2ImgRequest) -> dict[str, Any]:
     scale = _hr_scale(req)
     if req.enable_hr and max(req.width, req.height) * scale > m.MAX_SIDE:
-        raise BadRequestError(f"hr_scale: the hires pass would be larger than {m.MAX_SIDE}x{m.MAX_SIDE}")
+        raise BadRequestError.about("hr_scale", f"the hires pass would be larger than {m.MAX_SIDE}x{m.MAX_SIDE}")
     return {
         "enable_hr": req.enable_hr,
         "hr_scale": scale,
@@ -122,10 +115,31 @@ def _txt2img(req: m.Txt2ImgRequest) -> dict[str, Any]:
     }
 
 
-def prepare(mode: str, req: m.GenerationRequest, resolve_lora: LoraResolver, default_clip_skip: int) -> PreparedJob:
+def _styled(req: m.GenerationRequest, styles: StyleBook | None) -> tuple[str, str]:
+    """The prompt and negative prompt with the request's ``styles`` applied (A1111 order)."""
+    if not req.styles:
+        return req.prompt, req.negative_prompt
+    if styles is None:
+        raise BadRequestError.about("styles", "this engine has no prompt styles")
+    return styles.apply(req.prompt, req.negative_prompt, req.styles)
+
+
+def _variation(req: m.GenerationRequest) -> dict[str, Any]:
+    """Variation seed (a random one for -1, as A1111), its strength, seed resize and tiling."""
+    subseed = random.randint(0, MAX_SEED) if req.subseed == -1 else req.subseed
+    return {"subseed": subseed, "subseed_strength": req.subseed_strength,
+            "seed_resize_from_w": max(req.seed_resize_from_w, 0), "seed_resize_from_h": max(req.seed_resize_from_h, 0),
+            "tiling": req.tiling, "styles": tuple(req.styles)}
+
+
+def prepare(mode: str, req: m.GenerationRequest, resolve_lora: LoraResolver, default_clip_skip: int,
+            styles: StyleBook | None = None) -> PreparedJob:
+    limits.check_generation(req)
+    images = image_inputs.probe_request(req) if isinstance(req, m.Img2ImgRequest) else None
     sampler, schedule = sampler_and_schedule(req)
-    prompt, loras = _loras(req.prompt, resolve_lora)
-    negative, _ = _loras(req.negative_prompt, resolve_lora)
+    styled, styled_negative = _styled(req, styles)
+    prompt, loras = _loras(styled, resolve_lora, "prompt")
+    negative, _ = _loras(styled_negative, resolve_lora, "negative_prompt")
     checkpoint, vae, clip_skip = _overrides(req)
     extra = _img2img(req) if isinstance(req, m.Img2ImgRequest) else _txt2img(req) if isinstance(req, m.Txt2ImgRequest) else {}
     default_strength = 0.75 if mode == "img2img" else 0.7
@@ -145,12 +159,14 @@ def prepare(mode: str, req: m.GenerationRequest, resolve_lora: LoraResolver, def
         n_iter=req.n_iter,
         clip_skip=clip_skip or default_clip_skip,
         denoising_strength=req.denoising_strength if req.denoising_strength is not None else default_strength,
-        extra={"original_prompt": req.prompt, "original_negative_prompt": req.negative_prompt},
+        extra={"original_prompt": styled, "original_negative_prompt": styled_negative,
+               "request_prompt": req.prompt, "request_negative_prompt": req.negative_prompt},
     )
-    params = replace(params, **extra)
+    params = replace(params, **extra, **_variation(req))
     if checkpoint:
-        check_name(checkpoint.split(" [")[0], "override_settings.sd_model_checkpoint")
+        check_name(checkpoint, "override_settings.sd_model_checkpoint")
     if vae:
         check_name(vae, "override_settings.sd_vae")
-    return PreparedJob(params, checkpoint, vae, req.save_images, req.override_settings_restore_afterwards, req.model_dump())
+    return PreparedJob(params, checkpoint, vae, req.save_images, req.override_settings_restore_afterwards, req.model_dump(),
+                       images)
 

@@ -1,13 +1,14 @@
 """The running engine as the HTTP side sees it: configuration, the worker, progress and readiness.
 
-``EngineService`` owns the one worker thread; the ``Backend`` (models and generation) is only ever
-called from that thread, except for its read-only listings.
+``EngineService`` owns the one worker thread; the ``Runtime`` (models and generation) changes the
+model only in that thread; its lookups and state properties are read from HTTP threads.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -17,28 +18,20 @@ from engine.server import api_models as m
 from engine.server.progress import Progress
 from engine.server.timing import StartupTimer
 from engine.server.worker import JobFn, Worker
+from engine.version import engine_version
 
 if TYPE_CHECKING:
-    from engine.server.backend import Backend
+    from engine.server.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 
-def engine_version() -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version("maple-launcher")
-    except metadata.PackageNotFoundError:
-        return "0.1.0"
-
-
 class EngineService:
-    def __init__(self, config: EngineConfig, backend: Backend, timer: StartupTimer | None = None) -> None:
+    def __init__(self, config: EngineConfig, runtime: Runtime, timer: StartupTimer | None = None) -> None:
         self.config = config
-        self.backend = backend
+        self.runtime = runtime
         self.timer = timer or StartupTimer()
-        self.progress = Progress(preview_fn=backend.preview)
+        self.progress = Progress(preview_fn=runtime.preview)
         self.worker = Worker(self.progress)
         self.ready = threading.Event()
         self.startup_time: float | None = None
@@ -54,7 +47,7 @@ class EngineService:
 
     def _startup(self, control: Any) -> None:
         try:
-            self.backend.startup(self.timer)
+            self.runtime.startup(self.timer)
         except BaseException as exc:
             self.startup_error = exc
             raise
@@ -115,12 +108,14 @@ class EngineService:
         return encoded
 
     def info(self) -> m.InfoResponse:
-        b = self.backend
+        rt = self.runtime
         return m.InfoResponse(
             version=engine_version(),
-            device=b.device_name,
-            precision=b.precision_name,
-            vram_mode=b.vram_mode_name,
-            model=b.current_title(),
-            demo=b.is_demo(),
+            device=rt.device_name,
+            precision=rt.precision_name,
+            vram_mode=rt.vram_mode_name,
+            model=rt.current_title(),
+            demo=rt.is_demo(),
+            home=str(self.config.home.root),
+            pid=os.getpid(),
         )

@@ -4,7 +4,8 @@
 2. bind the socket FIRST and say ``Running on local URL:  http://127.0.0.1:PORT``;
 3. start the HTTP server (it answers ``/maple/v1/ready`` at once) and the worker, whose first job
    imports torch once and loads the model once;
-4. print ``Startup time: ...`` when a generation request can be served;
+4. print ``Startup time: ...`` when a generation request can be served (started by the launcher,
+   also the machine-readable ready line of :mod:`installer.contract`, which the launcher reads);
 5. wait for Ctrl-C, SIGTERM, ``/maple/v1/shutdown``, the parent's exit or stdin's close; stop.
 """
 
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING
 from engine.cli import EngineConfig, UsageError, parse
 from engine.server.quiet import quiet_environment
 from engine.server.timing import StartupTimer, process_start_time
+from installer.contract import EngineReady, ready_line
 
 if TYPE_CHECKING:
     from engine.server.app import ServerThread
@@ -111,10 +113,14 @@ def run(config: EngineConfig, timer: StartupTimer) -> int:
     if config.parent_pid:  # started by Maple's launcher: follow it (its pid, and the stdin pipe it holds)
         lifecycle.watch_parent(config.parent_pid, stop)
         lifecycle.watch_stdin(stop)
+        from engine.server.winjob import tie_to_parent
+
+        tie_to_parent(config.parent_pid)  # Windows: ends with the launcher even when stuck in native code
     _preimport_heavy()
-    service = _start_service(config, timer, stop)
+    service = _start_service(config, timer, stop, local_url(config.host, sock.getsockname()[1]))
     with timer.phase("start server"):
         server = _start_server(service, sock)
+    _say_where(config, sock.getsockname()[1])
     while not stop.wait(0.5):
         if not server.thread.is_alive():
             log.error("The HTTP server stopped unexpectedly.")
@@ -146,16 +152,23 @@ def _preimport_heavy() -> None:
     threading.Thread(target=work, name="maple-preimport", daemon=True).start()
 
 
-def _start_service(config: EngineConfig, timer: StartupTimer, stop: threading.Event) -> EngineService:
+def _start_service(config: EngineConfig, timer: StartupTimer, stop: threading.Event, url: str) -> EngineService:
     """The worker starts first: it imports torch and loads the model while the HTTP side starts."""
-    from engine.server.backend import Backend
+    from engine.server.runtime import Runtime
     from engine.server.service import EngineService
 
-    service = EngineService(config, Backend(config), timer)
-    service.on_ready = lambda: log.info("%s", timer.line())
+    service = EngineService(config, Runtime(config), timer)
+    service.on_ready = lambda: _say_ready(config, timer, url)
     service.shutdown_requested = stop
     service.start()
     return service
+
+
+def _say_ready(config: EngineConfig, timer: StartupTimer, url: str) -> None:
+    """``Startup time: ...`` for people; started by Maple's launcher, also the one line it reads."""
+    log.info("%s", timer.line())
+    if config.parent_pid:
+        log.info("%s", ready_line(EngineReady(url, timer.total if timer.total is not None else timer.finish())))
 
 
 def _start_server(service: EngineService, sock: socket.socket) -> ServerThread:
@@ -166,7 +179,18 @@ def _start_server(service: EngineService, sock: socket.socket) -> ServerThread:
     return server
 
 
+def _say_where(config: EngineConfig, port: int) -> None:
+    """``cache/engine.json``: this home's engine serves here (the launcher and maple-doctor read it)."""
+    from installer import running_engine
+
+    url = local_url(config.host, port)
+    running_engine.write_record(config.home.root, running_engine.RunningEngine(os.getpid(), port, url, str(config.home.root)))
+
+
 def _stop(service: EngineService, server: ServerThread, code: int) -> int:
+    from installer import running_engine
+
+    running_engine.remove_record(service.config.home.root, os.getpid())
     log.info("Stopping the engine...")
     ended = service.stop(STOP_TIMEOUT_S)
     server.stop(STOP_TIMEOUT_S)

@@ -1,4 +1,4 @@
-"""The web page (``assets/web``) at ``/`` and ``/web/...``, and saved images under ``/outputs/...``."""
+"""The web page (``assets/web``) at ``/`` and ``/web/...``, and saved images (only images) under ``/outputs/...``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from engine.server.outputs import resolve_output
+from engine.server.outputs import IMAGE_TYPES, resolve_output
 
 if TYPE_CHECKING:
     from engine.server.service import EngineService
@@ -33,10 +33,10 @@ def install(app: FastAPI, service: EngineService, web_dir: Path = WEB_DIR) -> No
 
     @app.get("/outputs/{rel:path}", include_in_schema=False)
     def output_file(rel: str) -> FileResponse:
-        path = resolve_output(outputs, rel)
+        path = resolve_output(outputs, rel)  # images only: no settings, logs or other files
         if path is None:
             raise HTTPException(404, "No such image in the outputs folder")
-        return FileResponse(path)
+        return FileResponse(path, media_type=IMAGE_TYPES[path.suffix.lower()], headers={"X-Content-Type-Options": "nosniff"})
 
     if web_dir.is_dir():
         app.mount("/web", StaticFiles(directory=web_dir), name="web")

@@ -1,14 +1,13 @@
 """The one worker thread that touches the model: a FIFO queue of jobs, each answered by a Future.
 
 HTTP handlers never call the model; they ``submit`` a job and await its future. Jobs run one at a
-time in arrival order, none is dropped. Every exception is caught here, at the edge: engine errors
-pass through, CUDA out-of-memory becomes ``OutOfMemoryError`` after the memory is freed, anything
-else becomes an ``internal`` error, and the worker goes on with the next job.
+time in arrival order, none is dropped. Every exception is caught here, at the edge: Maple's errors
+pass through (each carries its status), CUDA out-of-memory becomes ``OutOfMemoryError`` after the
+memory is freed, anything else becomes an ``InternalError``, and the worker goes on with the next job.
 """
 
 from __future__ import annotations
 
-import gc
 import itertools
 import logging
 import queue
@@ -19,8 +18,11 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import EngineError, OutOfMemoryError, ShuttingDownError, from_maple
+from engine.errors import OutOfMemoryError, ShuttingDownError
+from engine.models.device import free_memory
+from engine.server.incidents import internal_error
 from engine.server.progress import JobProgress, Progress
+from installer.errors import MapleError
 
 log = logging.getLogger(__name__)
 
@@ -45,36 +47,14 @@ def is_oom(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError | MemoryError) and "out of memory" in str(exc).lower()
 
 
-def free_memory() -> None:
-    """Drop what Python holds and hand cached accelerator memory back."""
-    gc.collect()
-    torch = sys.modules.get("torch")
-    if torch is None:
-        return
-    try:
-        if torch.cuda.is_available() and torch.cuda.is_initialized():
-            torch.cuda.empty_cache()
-            torch.cuda.ipc_collect()
-        mps = getattr(torch, "mps", None)
-        if mps is not None and torch.backends.mps.is_available():
-            mps.empty_cache()
-    except Exception as exc:  # freeing is best effort
-        log.warning("could not free accelerator memory: %s", exc)
-
-
-def translate(exc: BaseException) -> EngineError:
-    from installer.errors import MapleError
-
-    if isinstance(exc, EngineError):
-        return exc
+def translate(exc: BaseException, where: str = "a job") -> MapleError:
+    """What a failed job answers: Maple's own error as it is, out-of-memory (memory freed), or internal."""
     if isinstance(exc, MapleError):
-        return from_maple(exc)
+        return exc
     if is_oom(exc):
         free_memory()
         return OutOfMemoryError(f"Out of memory: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
-    error = EngineError(f"{type(exc).__name__}: {exc}", "See logs/engine.log for details; the engine keeps serving.")
-    error.code = "internal"
-    return error
+    return internal_error(exc, where)
 
 
 class Worker:
@@ -88,6 +68,7 @@ class Worker:
         self._stopping = threading.Event()
         self._pending = 0
         self._lock = threading.Lock()
+        self._running: Future[Any] | None = None
 
     def start(self) -> None:
         self._thread.start()
@@ -114,6 +95,15 @@ class Worker:
 
     def skip(self) -> bool:
         return self.progress.request_skip()
+
+    def abandon(self, future: Future[Any]) -> str:
+        """Nobody waits for ``future`` any more: cancel its job if queued, interrupt it if running."""
+        if future.cancel():
+            return "cancelled"
+        with self._lock:
+            if self._running is future and self.progress.request_interrupt():
+                return "interrupted"
+        return "finished"
 
     def stop(self, timeout: float = 3.0) -> bool:
         """Interrupt the running job, fail the queued ones, and wait for the thread; True if it ended."""
@@ -145,16 +135,17 @@ class Worker:
             self._execute(job)
 
     def _execute(self, job: Job) -> None:
+        with self._lock:
+            self._running = job.future  # before begin(): abandon() then cancels or interrupts, never misses
+        self.progress.begin(job.name, job.job_count, self.pending)
         if not job.future.set_running_or_notify_cancel():
             self._finish(job)
             return
-        self.progress.begin(job.name, job.job_count, self.pending)
         try:
             result = job.fn(JobProgress(self.progress))
         except BaseException as exc:  # the worker's edge: nothing may kill the thread
-            error = translate(exc)
-            log.log(logging.WARNING if error.status < 500 else logging.ERROR, "%s failed: %s", job.name, error,
-                    exc_info=error.code == "internal")
+            error = translate(exc, job.name)  # an unexpected one is logged there, with its traceback
+            log.log(logging.WARNING if error.status < 500 else logging.ERROR, "%s failed: %s", job.name, error)
             self._finish(job, error=error)
             return
         self._finish(job, result=result)
@@ -162,6 +153,7 @@ class Worker:
     def _finish(self, job: Job, result: Any = None, error: BaseException | None = None) -> None:
         with self._lock:
             self._pending -= 1
+            self._running = None
         self.progress.end(self.pending)
         if job.future.done():
             return

@@ -15,10 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from installer.contract import DEFAULT_PORT
 from installer.home import resolve_home
 from installer.machine import i18n, longpaths
 from installer.machine.longpaths import EnableResult
-from installer.machine.report import MachineReport, Probes, check
+from installer.machine.report import Probes, check
+from installer.machine.result import MachineReport
 from installer.machine.verdicts import Finding
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--lang", choices=i18n.LANGUAGES, help="language of the report (default: the system's)")
     parser.add_argument("--home", help="the data folder to check (default: MAPLE_HOME, portable or the user's)")
-    parser.add_argument("--port", type=int, default=7860, help="the engine port to check (default 7860)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"the engine port to check (default {DEFAULT_PORT})")
     parser.add_argument("--enable-long-paths", action="store_true", help="turn on Windows long path support")
     return parser
 

@@ -31,8 +31,8 @@ from installer.errors import MapleError
 
 log = logging.getLogger(__name__)
 
-KINDS = ("checkpoint", "vae", "lora", "taesd")
-SOURCES = ("huggingface", "hf-mirror", "civitai", "modelscope", "url")
+KINDS = ("checkpoint", "vae", "lora", "taesd", "embedding", "upscaler")
+SOURCES = ("huggingface", "hf-mirror", "civitai", "modelscope", "github", "url")
 
 
 def _common() -> argparse.ArgumentParser:

@@ -10,16 +10,11 @@ from pathlib import Path
 
 from installer.cli.progress import ProgressBar
 from installer.cli.tables import catalog_lines, model_lines
-from installer.errors import MapleError, ModelError
+from installer.errors import MapleError, ModelNotFoundError
 from installer.home import Home, resolve_home
 from installer.settings import Settings, load_settings, save_settings
 from installer.store.catalog import Catalog, load_catalog
 from installer.store.model_store import ModelEntry, ModelStore, State, StoreProgress
-
-
-class NotFoundError(ModelError):
-    code = "model-not-found"
-    default_hint = "Run `maple-models list` to see the names Maple knows."
 
 
 @dataclass
@@ -60,10 +55,10 @@ def find_entries(store: ModelStore, name: str) -> list[ModelEntry]:
 def find_one(store: ModelStore, name: str) -> ModelEntry:
     found = find_entries(store, name)
     if not found:
-        raise NotFoundError(f"No model named {name!r}")
+        raise ModelNotFoundError(f"No model named {name!r}")
     if len(found) > 1:
         where = ", ".join(str(e.path) for e in found)
-        raise NotFoundError(f"{name!r} matches {len(found)} files: {where}", "Give the full path.")
+        raise ModelNotFoundError(f"{name!r} matches {len(found)} files: {where}", "Give the full path.")
     return found[0]
 
 
@@ -137,10 +132,10 @@ def cmd_add_folder(ctx: Context, folder: str) -> int:
         save_settings(ctx.home.settings_file, ctx.settings)
     store = ModelStore(ctx.home, ctx.settings.shared_folders, ctx.catalog)
     mine = [e for e in store.scan() if e.location == str(path)]
-    counts = {k: sum(1 for e in mine if e.kind == k and e.is_model) for k in ("checkpoint", "vae", "lora")}
+    counts = {k: sum(1 for e in mine if e.kind == k and e.is_model) for k in ("checkpoint", "vae", "lora", "embedding")}
     state = "already in use" if str(path) in known else "added"
     print(f"{path}: {state}. {counts['checkpoint']} checkpoint(s), {counts['vae']} VAE(s), "
-          f"{counts['lora']} LoRA(s) found, used in place (nothing copied).")
+          f"{counts['lora']} LoRA(s), {counts['embedding']} embedding(s) found, used in place (nothing copied).")
     broken = sum(1 for e in mine if not e.is_model)
     if broken:
         print(f"{broken} broken file(s) there: see `maple-models list`.")

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from installer.cli.progress import human_size
+from installer.display import UNKNOWN_MARK, arch_name, human_size, kind_name, short_hash
 from installer.store.catalog import CatalogEntry
 from installer.store.entry import HOME_LOCATION, ModelEntry, State
-from installer.store.modelfile import ARCH_NAMES
+from installer.store.problems import sentence
 
 DEMO_TAG = "[demo]"
 
@@ -39,12 +39,13 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]], right: frozenset
 def _model_row(e: ModelEntry) -> list[str]:
     name = f"{e.name} {DEMO_TAG}" if e.arch == "demo" else e.name
     where = "home" if e.location == HOME_LOCATION else f"shared: {e.location}"
-    arch = "-" if e.state is State.BROKEN else ARCH_NAMES.get(e.arch, e.arch)
-    return [e.kind, name, arch, human_size(e.size), e.lora_hash or e.short_hash or "-", e.state.value, where]
+    arch = "-" if e.state is State.BROKEN else arch_name(e.arch)
+    return [kind_name(e.kind), name, arch, human_size(e.size), short_hash(e) or "-", e.state.value, where]
 
 
-def model_lines(entries: Sequence[ModelEntry]) -> list[str]:
-    """The ``list`` table, then the legend of the states shown, then mismatch and broken details."""
+def model_lines(entries: Sequence[ModelEntry], lang: str = "en") -> list[str]:
+    """The ``list`` table, then the legend of what it shows, then mismatch and broken details
+    (a broken file's plain sentence in ``lang``, the reader's detail after it)."""
     header = ("KIND", "NAME", "ARCH", "SIZE", "HASH", "STATE", "WHERE")
     lines = table(header, [_model_row(e) for e in entries], right=frozenset({3}))
     lines += legend_lines(entries)
@@ -53,19 +54,23 @@ def model_lines(entries: Sequence[ModelEntry]) -> list[str]:
         lines.append(f"\nNot what their name says ({len(mismatched)}):")
         for e in mismatched:
             lines += [f"  {e.path}", f"    {e.reason}", "    what to do: delete it and download it again"]
-    broken = [e for e in entries if e.state is State.BROKEN]
+    broken = [e for e in entries if e.problem is not None]
     if broken:
-        lines.append(f"\nBroken files ({len(broken)}), not usable as models:")
+        lines.append(f"\nFiles that cannot be used ({len(broken)}):")
         for e in broken:
-            lines += [f"  {e.path}", f"    {e.reason}",
-                      f"    what to do: delete it (`maple-models rm {e.name}`) and download it again"]
+            assert e.problem is not None
+            lines += [f"  {e.path}", f"    {sentence(e.problem, lang)}", f"    detail: {e.reason}",
+                      f"    to remove it: maple-models rm {e.name}"]
     return lines
 
 
 def legend_lines(entries: Sequence[ModelEntry]) -> list[str]:
-    """One line per state that appears (in a fixed order), and the demo tag when the demo model is listed."""
+    """One line per state that appears (in a fixed order), "?" when a kind or architecture is not
+    known, and the demo tag when the demo model is listed."""
     shown = {e.state for e in entries}
     lines = [f"  {state.value:<9} {text}" for state, text in STATE_LEGEND.items() if state in shown]
+    if any(e.state is not State.BROKEN and UNKNOWN_MARK in (kind_name(e.kind), arch_name(e.arch)) for e in entries):
+        lines.append(f"  {UNKNOWN_MARK:<9} in KIND or ARCH: the file's header does not say (it is listed all the same)")
     if any(e.arch == "demo" for e in entries):
         lines.append(f"  {DEMO_TAG:<9} Maple's built-in demo model: draws noise, to try Maple without a download")
     return ["\nLegend:", *lines] if lines else []
@@ -80,7 +85,7 @@ def _figures(e: CatalogEntry) -> str:
 def catalog_lines(entries: Sequence[CatalogEntry], installed: set[str], lang: str) -> list[str]:
     """The ``catalog`` table (description and sources under each row), then what unknown figures mean."""
     header = ("ID", "KIND", "ARCH", "SIZE", "HASH", "INSTALLED", "NAME")
-    rows = [[e.id, e.kind, ARCH_NAMES.get(e.arch, e.arch), human_size(e.size), _figures(e),
+    rows = [[e.id, e.kind, arch_name(e.arch), human_size(e.size), _figures(e),
              "yes" if e.id in installed else "", e.name] for e in entries]
     lines = table(header, rows, right=frozenset({3}))
     out = lines[:1]

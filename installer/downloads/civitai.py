@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from installer.downloads.errors import SourceFailedError, UnsupportedUrlError
 from installer.downloads.http import RetryPolicy, auth_headers, make_session
+from installer.downloads.network import NetworkSettings
 from installer.downloads.reach import ask
 
 KINDS = {"checkpoint": "checkpoint", "lora": "lora", "locon": "lora", "lycoris": "lora", "dora": "lora", "vae": "vae"}
@@ -33,9 +34,9 @@ def version_api(url: str) -> str:
     raise UnsupportedUrlError(f"{url} is not a Civitai model or version link")
 
 
-def _get_json(url: str, settings: Any, policy: RetryPolicy) -> dict[str, Any]:
-    with make_session(settings) as session:
-        resp = ask(session, "GET", url, settings, headers=auth_headers(url, settings), timeout=policy.timeout)
+def _get_json(url: str, net: NetworkSettings, policy: RetryPolicy) -> dict[str, Any]:
+    with make_session(net) as session:
+        resp = ask(session, "GET", url, net, headers=auth_headers(url, net), timeout=policy.timeout)
     if resp.status_code != 200:
         raise SourceFailedError(f"Civitai's API answered HTTP {resp.status_code} for {url}")
     try:
@@ -55,10 +56,10 @@ def _pick_file(version: dict[str, Any]) -> dict[str, Any]:
     return chosen
 
 
-def resolve_civitai(url: str, settings: Any, policy: RetryPolicy | None = None) -> dict[str, Any]:
+def resolve_civitai(url: str, net: NetworkSettings, policy: RetryPolicy | None = None) -> dict[str, Any]:
     """Name, download URL, sha256, approximate size, kind and base model of the link's primary file."""
     policy = policy or RetryPolicy()
-    data = _get_json(version_api(url), settings, policy)
+    data = _get_json(version_api(url), net, policy)
     model_type = str((data.get("model") or {}).get("type") or data.get("type") or "")
     if "modelVersions" in data:
         versions = data.get("modelVersions") or []

@@ -1,4 +1,9 @@
-"""The shared state of one transfer from one source: where, what is expected, progress, stop."""
+"""The shared state of one transfer from one source: where, what is expected, progress, stop.
+
+A transfer step ends with a ``Route``: done, or the choice between one connection and several
+(a slow single stream asks for more; a server that ignores ranges asks for one), returned as a
+value for the runner to follow.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
-from typing import Any
 
 import requests
 
@@ -16,6 +21,8 @@ from installer.downloads.diskio import check_free_space
 from installer.downloads.errors import HashMismatchError, SourceFailedError
 from installer.downloads.hasher import FollowingHasher
 from installer.downloads.http import RETRYABLE, RetryableHTTP, RetryPolicy, retry_after_of
+from installer.downloads.lifecycle import DownloadState
+from installer.downloads.network import NetworkSettings
 from installer.downloads.probe import Reply
 from installer.downloads.progress import Meter
 from installer.downloads.reach import unreachable
@@ -31,6 +38,14 @@ SSL_HINT = "A proxy or security program may be intercepting the connection; chec
 
 class Stopped(Exception):
     """Raised inside a transfer when pause or cancel was asked for."""
+
+
+class Route(Enum):
+    """How a transfer step ended: its bytes are all there, or the transfer goes on another way."""
+
+    DONE = "done"  # every byte the step was for is in the .part
+    MORE_CONNECTIONS = "more"  # one connection is slow on a large file: open several
+    ONE_CONNECTION = "one"  # the server answered a piece request with the whole file
 
 
 class Stopper:
@@ -63,7 +78,7 @@ class Transfer:
     url: str
     source: str
     target: Path
-    settings: Any
+    net: NetworkSettings
     policy: RetryPolicy
     session: requests.Session
     meter: Meter
@@ -123,16 +138,17 @@ class Transfer:
             self._saved_at = now
 
 
-def retrying(t: Transfer, step: Callable[[], bool], progress_of: Callable[[], int]) -> None:
-    """Call ``step`` until it returns True, backing off on transient failures without progress."""
+def retrying(t: Transfer, step: Callable[[], Route | None], progress_of: Callable[[], int]) -> Route:
+    """Call ``step`` until it returns a route (None: it ended early), backing off on transient
+    failures without progress; returns that route."""
     attempt = 0
     while True:
         t.stop.check()
         before = progress_of()
         error: BaseException | None = None
         try:
-            if step():
-                return
+            if (route := step()) is not None:
+                return route
         except requests.exceptions.SSLError as exc:
             raise SourceFailedError(f"{t.url}: secure connection failed ({exc})", SSL_HINT) from exc
         except RETRYABLE as exc:
@@ -148,7 +164,7 @@ def retrying(t: Transfer, step: Callable[[], bool], progress_of: Callable[[], in
         delay = 0.0 if attempt == 0 and wait is None else t.policy.delay(max(attempt, 1), wait)
         delay = delay if t.responded else min(delay, UNREACHABLE_DELAY)
         log.info("%s: %s; retrying in %.1fs", t.target.name, error or "connection ended early", delay)
-        t.meter.set(state="retrying")
+        t.meter.set(state=DownloadState.RETRYING)
         if t.stop.wait(delay):
             raise Stopped()
-        t.meter.set(state="downloading")
+        t.meter.set(state=DownloadState.DOWNLOADING)

@@ -9,9 +9,10 @@ from typing import BinaryIO
 
 import requests
 
-from installer.downloads.context import Stopped, Transfer, retrying
+from installer.downloads.context import Route, Stopped, Transfer, retrying
 from installer.downloads.diskio import write_all
 from installer.downloads.errors import RangeMismatchError, SourceFailedError
+from installer.downloads.lifecycle import DownloadState
 from installer.downloads.probe import Reply, describe, open_request, sniff
 from installer.downloads.reader import BufferPool, blocks
 
@@ -24,18 +25,16 @@ FAST_SINGLE = 150e6  # bytes/s: a connection this fast is kept alone
 POOL = 4  # receive buffers per single stream: one being filled, others waiting for the hasher
 
 
-class GoParallel(Exception):
-    """A large file from a server that accepts ranges comes slowly over one connection."""
-
-
 Feed = Callable[[int, memoryview, Callable[[], None]], None]
+OnBytes = Callable[[int, int], bool]  # (new position, bytes written) -> go on reading
 
 
-def pump(t: Transfer, resp: requests.Response, fh: BinaryIO, pos: int, limit: int | None, on_bytes: Callable[[int, int], None], feed: Feed | None = None) -> int:
+def pump(t: Transfer, resp: requests.Response, fh: BinaryIO, pos: int, limit: int | None, on_bytes: OnBytes, feed: Feed | None = None) -> int:
     """Copy the body to ``fh`` (already at ``pos``); never past ``limit``; returns the new position.
 
     ``feed`` (a single stream) takes each written block for hashing from memory. When the
     connection breaks, the bytes that already arrived are written first, so a resume loses nothing.
+    ``on_bytes`` returning False ends the copy there (the caller changes how it transfers).
     """
     pool = BufferPool(POOL, CHUNK) if feed is not None else None
     for block in blocks(resp, CHUNK, pool):
@@ -53,7 +52,8 @@ def pump(t: Transfer, resp: requests.Response, fh: BinaryIO, pos: int, limit: in
         else:
             block.release()
         pos += len(block.view)
-        on_bytes(pos, len(block.view))
+        if not on_bytes(pos, len(block.view)):
+            break
         if t.stop.is_set():
             raise Stopped()
     return pos
@@ -90,20 +90,22 @@ def _check_reply(t: Transfer, resp: requests.Response, reply: Reply, offset: int
     return offset
 
 
-def _step(t: Transfer, want_parallel: bool) -> bool:
+def _step(t: Transfer, want_parallel: bool) -> Route | None:
     offset = t.state.pieces.get(0, 0)
     if t.size is not None and offset >= t.size:
-        return True
+        return Route.DONE
     validator = t.validator() if offset else None
-    with open_request(t.session, t.url, t.settings, t.policy, offset, validator=validator, ranged=want_parallel) as resp:
+    with open_request(t.session, t.url, t.net, t.policy, offset, validator=validator, ranged=want_parallel) as resp:
         reply = describe(resp)
         t.note_redirect(resp)
         offset = _check_reply(t, resp, reply, offset)
         t.learn(reply)
         probe = _Probe(t, offset) if want_parallel and reply.status == 206 and (t.size or 0) >= PARALLEL_MIN else None
-        t.meter.set(state="downloading")
-        complete = _stream(t, resp, offset, probe)
-    return complete or (t.size is not None and t.state.pieces[0] >= t.size)
+        t.meter.set(state=DownloadState.DOWNLOADING)
+        route = _stream(t, resp, offset, probe)
+    if route is None and t.size is not None and t.state.pieces[0] >= t.size:
+        return Route.DONE
+    return route
 
 
 class _Probe:
@@ -116,42 +118,47 @@ class _Probe:
     def __init__(self, t: Transfer, offset: int) -> None:
         self.t, self.first, self.began = t, offset, time.monotonic()
         self.decided = False
+        self.wants_more = False
 
-    def check(self, pos: int) -> None:
+    def stay_single(self, pos: int) -> bool:
+        """False (once) when this stream should give way to several connections."""
         elapsed = time.monotonic() - self.began
         if self.decided or elapsed < PROBE_S:
-            return
+            return True
         self.decided = True  # once: a noisy machine must not flip-flop
         speed = (pos - self.first) / max(elapsed, 1e-9)
         if speed < FAST_SINGLE and (self.t.size or 0) - pos >= PARALLEL_MIN:
             log.info("%s: one connection gives %.1f MB/s; using %d", self.t.target.name, speed / 1e6, self.t.connections)
             self.t.single_bps = speed
-            raise GoParallel()
+            self.wants_more = True
+        return not self.wants_more
 
 
-def _stream(t: Transfer, resp: requests.Response, offset: int, probe: _Probe | None = None) -> bool:
+def _stream(t: Transfer, resp: requests.Response, offset: int, probe: _Probe | None = None) -> Route | None:
     hasher = t.hasher
     assert hasher is not None
 
-    def on_bytes(pos: int, n: int) -> None:
+    def on_bytes(pos: int, n: int) -> bool:
         t.state.pieces[0] = pos
         hasher.advance(pos)
         t.meter.add(n)
         t.save()
-        if probe is not None:
-            probe.check(pos)
+        return probe is None or probe.stay_single(pos)
 
     with t.part.open("r+b", buffering=0) as fh:
         fh.seek(offset)
         end = pump(t, resp, fh, offset, t.size, on_bytes, hasher.feed)
+    if probe is not None and probe.wants_more:
+        return Route.MORE_CONNECTIONS
     if t.size is None:
         t.size = t.state.size = end
-        return True
-    return False
+        return Route.DONE
+    return None
 
 
-def run_sequential(t: Transfer, allow_parallel: bool) -> None:
-    """Download into the ``.part`` over one connection, resuming from what it holds."""
+def run_sequential(t: Transfer, allow_parallel: bool) -> Route:
+    """Download into the ``.part`` over one connection, resuming from what it holds; returns
+    ``Route.MORE_CONNECTIONS`` when the stream is slow and several connections should finish it."""
     part = t.part
     part.touch(exist_ok=True)
     have = part.stat().st_size
@@ -165,6 +172,6 @@ def run_sequential(t: Transfer, allow_parallel: bool) -> None:
     hasher.advance(have)
     want_parallel = allow_parallel and t.connections > 1
     try:
-        retrying(t, lambda: _step(t, want_parallel), lambda: t.state.pieces.get(0, 0))
+        return retrying(t, lambda: _step(t, want_parallel), lambda: t.state.pieces.get(0, 0))
     finally:
         t.save(force=True)

@@ -10,15 +10,16 @@ import random
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 import urllib3
 
+from installer.downloads.network import NetworkSettings
+from installer.version import maple_version
+
 log = logging.getLogger(__name__)
 
-USER_AGENT = "Maple/0.1 (model downloader)"
 HF_HOSTS = {"huggingface.co", "hf-mirror.com"}
 CIVITAI_HOSTS = {"civitai.com", "civitai.green"}
 HF_ENV = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
@@ -90,30 +91,41 @@ def host_in(url: str, hosts: set[str]) -> bool:
     return any(host == h or host.endswith("." + h) for h in hosts)
 
 
-def _token(settings: Any, attr: str, env_names: tuple[str, ...]) -> str:
-    value = str(getattr(settings, attr, "") or "") if settings is not None else ""
-    return value or next((os.environ[n] for n in env_names if os.environ.get(n)), "")
+def on_hugging_face(url: str) -> bool:
+    """Hugging Face or its China mirror."""
+    return host_in(url, HF_HOSTS)
 
 
-def auth_headers(url: str, settings: Any) -> dict[str, str]:
+def on_civitai(url: str) -> bool:
+    return host_in(url, CIVITAI_HOSTS)
+
+
+def _token(chosen: str, env_names: tuple[str, ...]) -> str:
+    return chosen or next((os.environ[n] for n in env_names if os.environ.get(n)), "")
+
+
+def auth_headers(url: str, net: NetworkSettings) -> dict[str, str]:
     """The token for this URL's host only: Hugging Face (and its mirror) or Civitai, never elsewhere."""
-    if host_in(url, HF_HOSTS):
-        token = _token(settings, "hf_token", HF_ENV)
-    elif host_in(url, CIVITAI_HOSTS):
-        token = _token(settings, "civitai_token", CIVITAI_ENV)
+    if on_hugging_face(url):
+        token = _token(net.hf_token, HF_ENV)
+    elif on_civitai(url):
+        token = _token(net.civitai_token, CIVITAI_ENV)
     else:
         token = ""
     return {"Authorization": f"Bearer {token}"} if token else {}
 
 
-def make_session(settings: Any = None, pool: int = 4) -> requests.Session:
-    """A session with Maple's user agent and the proxy from settings (else the environment's)."""
+def user_agent() -> str:
+    return f"Maple/{maple_version()} (model downloader)"
+
+
+def make_session(net: NetworkSettings, pool: int = 4) -> requests.Session:
+    """A session with Maple's user agent and the proxy from the settings (else the environment's)."""
     session = requests.Session()
-    session.headers["User-Agent"] = USER_AGENT
+    session.headers["User-Agent"] = user_agent()
     session.headers["Accept-Encoding"] = "identity"
-    proxy = str(getattr(settings, "proxy", "") or "") if settings is not None else ""
-    if proxy:
-        session.proxies.update({"http": proxy, "https": proxy})
+    if net.proxy:
+        session.proxies.update({"http": net.proxy, "https": net.proxy})
     adapter = requests.adapters.HTTPAdapter(pool_connections=pool, pool_maxsize=pool)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

@@ -19,13 +19,15 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 from installer.downloads.errors import DownloadCancelled, DownloadError
-from installer.downloads.job import ACTIVE, UNFINISHED, DownloadJob
+from installer.downloads.http import RetryPolicy
+from installer.downloads.job import ACTIVE, FINISHED, UNFINISHED, DownloadJob
+from installer.downloads.lifecycle import DownloadState
+from installer.downloads.network import NetworkLike, NetworkSettings, network_of
 from installer.downloads.progress import DownloadProgress
 from installer.downloads.queue_file import load_queue, queue_path, save_queue
-from installer.downloads.runner import fetch_file
+from installer.downloads.runner import DEFAULT_CONNECTIONS, fetch_file
 from installer.downloads.spec import DownloadSpec
 from installer.downloads.state import discard, load_state
 from installer.home import Home
@@ -36,10 +38,14 @@ UpdateCallback = Callable[[str, DownloadProgress], None]
 
 
 class DownloadManager:
-    def __init__(self, max_parallel: int = 2, settings: Any = None, home: Home | None = None, **options: Any) -> None:
+    """``settings``: the user's settings or their network view; assigning new ones applies to the next transfers."""
+
+    def __init__(self, max_parallel: int = 2, settings: NetworkLike = None, home: Home | None = None, *,
+                 policy: RetryPolicy | None = None, connections: int = DEFAULT_CONNECTIONS) -> None:
         self.max_parallel = max(1, min(max_parallel, 3))
-        self.settings = settings
-        self.options = options
+        self._network = network_of(settings)
+        self.policy = policy
+        self.connections = connections
         self.on_update: UpdateCallback | None = None
         self._jobs: dict[str, DownloadJob] = {}
         self._queue: list[str] = []
@@ -54,13 +60,21 @@ class DownloadManager:
         for thread in self._threads:
             thread.start()
 
+    @property
+    def settings(self) -> NetworkSettings:
+        return self._network
+
+    @settings.setter
+    def settings(self, settings: NetworkLike) -> None:
+        self._network = network_of(settings)
+
     def add(self, spec: DownloadSpec) -> str:
         with self._cond:
             for job in self._jobs.values():
-                if job.spec.target == spec.target and job.state in (*ACTIVE, "paused"):
+                if job.spec.target == spec.target and job.state in (*ACTIVE, DownloadState.PAUSED):
                     return job.id
             job_id = f"dl{next(self._ids)}"
-            self._jobs[job_id] = DownloadJob(job_id, spec, DownloadProgress(0, spec.size, 0.0, None, "queued", ""))
+            self._jobs[job_id] = DownloadJob(job_id, spec, DownloadProgress(0, spec.size, 0.0, None, DownloadState.QUEUED, ""))
             self._queue.append(job_id)
             self._cond.notify_all()
         self._changed(job_id)
@@ -81,25 +95,26 @@ class DownloadManager:
         state = load_state(spec.target)
         done = state.done_bytes() if state is not None else 0
         job_id = f"dl{next(self._ids)}"
-        self._jobs[job_id] = DownloadJob(job_id, spec, DownloadProgress(done, spec.size or (state.size if state else None), 0.0, None, "paused", ""))
+        total = spec.size or (state.size if state else None)
+        self._jobs[job_id] = DownloadJob(job_id, spec, DownloadProgress(done, total, 0.0, None, DownloadState.PAUSED, ""))
         return job_id
 
     def pause(self, job_id: str) -> None:
-        self._stop(job_id, "paused")
+        self._stop(job_id, DownloadState.PAUSED)
 
     def cancel(self, job_id: str, discard_part: bool = False) -> None:
-        self._stop(job_id, "cancelled")
+        self._stop(job_id, DownloadState.CANCELLED)
         if discard_part:
             discard(self._jobs[job_id].spec.target)
 
     def resume(self, job_id: str) -> None:
         with self._cond:
             job = self._jobs[job_id]
-            if job.state not in ("paused", "failed", "cancelled"):
+            if job.state not in (DownloadState.PAUSED, DownloadState.FAILED, DownloadState.CANCELLED):
                 return
             job.stop = threading.Event()
             job.error = None
-            job.progress = replace(job.progress, state="queued", speed_bps=0.0, eta_s=None)
+            job.move(DownloadState.QUEUED)
             self._queue.append(job_id)
             self._cond.notify_all()
         self._changed(job_id)
@@ -115,7 +130,7 @@ class DownloadManager:
             self._queue.clear()
             for job in self._jobs.values():
                 if job.state in ACTIVE:
-                    job.progress = replace(job.progress, state="paused", speed_bps=0.0, eta_s=None)
+                    job.move(DownloadState.PAUSED)
                 job.stop.set()
             self._cond.notify_all()
         self._save()
@@ -123,12 +138,12 @@ class DownloadManager:
             for thread in self._threads:
                 thread.join()
 
-    def _stop(self, job_id: str, state: str) -> None:
+    def _stop(self, job_id: str, state: DownloadState) -> None:
         with self._cond:
             job = self._jobs[job_id]
-            if job.state in ("done", "failed", "cancelled"):
+            if job.state in FINISHED:
                 return
-            job.progress = replace(job.progress, state=state, speed_bps=0.0, eta_s=None)
+            job.move(state)
             if job_id in self._queue:
                 self._queue.remove(job_id)
             job.stop.set()
@@ -179,35 +194,36 @@ class DownloadManager:
 
     def _progress(self, job: DownloadJob, stop: threading.Event) -> Callable[[DownloadProgress], None]:
         def report(p: DownloadProgress) -> None:
-            if not stop.is_set():
-                job.progress = p
-                self._emit(job.id)
+            with self._cond:  # a pause pressed meanwhile stands: no late report moves the job on
+                if stop.is_set():
+                    return
+                job.report(p)
+            self._emit(job.id)
 
         return report
 
     def _run(self, job: DownloadJob) -> None:
         stop = job.stop
         try:
-            outcome = fetch_file(job.spec, settings=self.settings, progress=self._progress(job, stop), cancel=stop, **self.options)
+            outcome = fetch_file(job.spec, settings=self._network, progress=self._progress(job, stop), cancel=stop,
+                                 policy=self.policy, connections=self.connections)
         except DownloadCancelled:
             return  # paused or cancelled: _stop already set the state
         except DownloadError as exc:
             log.warning("Download %s failed: %s", job.spec.filename, exc)
-            self._finish(job, stop, state="failed", error=exc)
+            self._finish(job, stop, DownloadState.FAILED, error=exc)
         except Exception as exc:  # the worker's edge: report, never die silently
             log.exception("Download %s crashed", job.spec.filename)
-            self._finish(job, stop, state="failed", error=DownloadError(f"The download of {job.spec.filename} stopped: {exc}"))
+            self._finish(job, stop, DownloadState.FAILED, error=DownloadError(f"The download of {job.spec.filename} stopped: {exc}"))
         else:
             job.path, job.sha256 = outcome.path, outcome.sha256
-            self._finish(job, stop, state="done", done=outcome.size)
+            self._finish(job, stop, DownloadState.DONE, done=outcome.size)
 
-    def _finish(self, job: DownloadJob, stop: threading.Event, state: str, error: DownloadError | None = None, done: int | None = None) -> None:
+    def _finish(self, job: DownloadJob, stop: threading.Event, state: DownloadState, error: DownloadError | None = None,
+                done: int | None = None) -> None:
         with self._cond:
-            if stop is not job.stop or (stop.is_set() and state != "done"):
+            if stop is not job.stop or (stop.is_set() and state is not DownloadState.DONE):
                 return  # paused, cancelled or resumed meanwhile: that state stands
             job.error = error
-            if done is not None:
-                job.progress = replace(job.progress, done=done, total=done, state=state, speed_bps=0.0, eta_s=0.0)
-            else:
-                job.progress = replace(job.progress, state=state, speed_bps=0.0, eta_s=None)
+            job.move(state, done)
         self._emit(job.id)

@@ -2,7 +2,8 @@
 
 A per-connection speed cap (common on CDNs) then does not cap the user. Pieces are handed out
 lowest first, so the finished prefix grows steadily and the hasher follows it closely; the state
-file records the bytes done in every piece, so a resume loses nothing.
+file records the bytes done in every piece, so a resume loses nothing. A server that answers a
+piece request with the whole file ends the pieces with ``Route.ONE_CONNECTION``.
 """
 
 from __future__ import annotations
@@ -10,11 +11,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import BinaryIO
 
-from installer.downloads.context import Stopped, Transfer, retrying
+import requests
+
+from installer.downloads.context import Route, Stopped, Transfer, retrying
 from installer.downloads.errors import RangeMismatchError, SourceFailedError
 from installer.downloads.fetch import pump
 from installer.downloads.http import make_session
+from installer.downloads.lifecycle import DownloadState
 from installer.downloads.probe import describe, open_request
 
 log = logging.getLogger(__name__)
@@ -23,10 +28,6 @@ MIN_PIECE = 8 * 1024 * 1024
 MAX_PIECE = 64 * 1024 * 1024
 JUDGE_S = 1.5  # how long several connections run before they are compared with one
 GAIN_NEEDED = 1.3
-
-
-class RangesIgnored(Exception):
-    """The server answered a piece request with the whole file."""
 
 
 def piece_size_for(size: int, connections: int) -> int:
@@ -54,11 +55,14 @@ class Pieces:
         with self.lock:
             return self.pending.pop(0) if self.pending else None
 
-    def record(self, i: int, done: int, n: int) -> None:
+    def record(self, i: int, done: int, n: int) -> bool:
+        """Piece ``i`` now holds ``done`` bytes (``n`` new ones); True: go on reading."""
+        assert self.t.hasher is not None
         with self.lock:
             self.t.state.pieces[i] = done
-            self.t.hasher.advance(self.frontier())  # type: ignore[union-attr]
+            self.t.hasher.advance(self.frontier())
         self.t.meter.add(n)
+        return True
 
     def frontier(self) -> int:
         k = self._first_open
@@ -68,54 +72,63 @@ class Pieces:
         return self.size if k == self.count else k * self.ps + self.done_in(k)
 
 
-def _piece_step(t: Transfer, p: Pieces, i: int, fh: object, session: object) -> bool:
+def _piece_step(t: Transfer, p: Pieces, i: int, fh: BinaryIO, session: requests.Session) -> Route | None:
     start = i * p.ps + p.done_in(i)
     end = i * p.ps + p.length(i) - 1
     if start > end:
-        return True
+        return Route.DONE
     url = t.direct_url or t.url
     try:
-        resp = open_request(session, url, t.settings, t.policy, start, end, t.validator())  # type: ignore[arg-type]
+        resp = open_request(session, url, t.net, t.policy, start, end, t.validator())
     except SourceFailedError:
         if url == t.url:
             raise
         log.info("%s: the redirect target expired; asking %s again", t.target.name, t.url)
         t.direct_url = None
-        return False
+        return None
     with resp:
         reply = describe(resp)
         t.note_redirect(resp)
+        if reply.status == 200:
+            return Route.ONE_CONNECTION
         if reply.status != 206:
-            raise RangesIgnored() if reply.status == 200 else SourceFailedError(f"{t.url} refused the range from byte {start}")
+            raise SourceFailedError(f"{t.url} refused the range from byte {start}")
         if reply.start != start:
             raise RangeMismatchError(f"{t.url} answered a request for byte {start} with bytes from {reply.start}")
         if reply.total not in (None, p.size):
             raise SourceFailedError(f"{t.url} now offers a file of {reply.total} bytes, expected {p.size}")
-        fh.seek(start)  # type: ignore[attr-defined]
-        pump(t, resp, fh, start, end + 1, lambda pos, n: p.record(i, pos - i * p.ps, n))  # type: ignore[arg-type]
-    return p.done_in(i) >= p.length(i)
+        fh.seek(start)
+        pump(t, resp, fh, start, end + 1, lambda pos, n: p.record(i, pos - i * p.ps, n))
+    return Route.DONE if p.done_in(i) >= p.length(i) else None
 
 
 class _Workers:
     def __init__(self, t: Transfer, p: Pieces) -> None:
         self.t, self.p = t, p
         self.abort = threading.Event()
-        self.error: BaseException | None = None
+        self.ending: BaseException | Route | None = None  # what ended the pieces early: an error, or a route
         self.allowed = t.connections
         t.stop.events.append(self.abort)
 
     def run_one(self, k: int) -> None:
-        session = make_session(self.t.settings, pool=1)
+        session = make_session(self.t.net, pool=1)
         try:
             with self.t.part.open("r+b", buffering=0) as fh:
                 while k < self.allowed and (i := self.p.take()) is not None:
-                    retrying(self.t, lambda: _piece_step(self.t, self.p, i, fh, session), lambda: self.p.done_in(i))
+                    route = retrying(self.t, lambda: _piece_step(self.t, self.p, i, fh, session), lambda: self.p.done_in(i))
+                    if route is Route.ONE_CONNECTION:
+                        self._end(route)
+                        return
         except BaseException as exc:
-            if self.error is None and not (isinstance(exc, Stopped) and self.abort.is_set()):
-                self.error = exc
-            self.abort.set()
+            self._end(exc)
         finally:
             session.close()
+
+    def _end(self, why: BaseException | Route) -> None:
+        """The first thing that ends the pieces early stands; the others then stop (not an ending)."""
+        if self.ending is None and not (isinstance(why, Stopped) and self.abort.is_set()):
+            self.ending = why
+        self.abort.set()
 
     def _judge(self, elapsed: float, got: int) -> None:
         """Back to one connection when several are no faster (this machine, not the server, is the limit)."""
@@ -128,7 +141,7 @@ class _Workers:
             self.allowed = 1
         self.t.single_bps = None  # judged once
 
-    def run(self, n: int) -> None:
+    def run(self, n: int) -> Route:
         threads = [threading.Thread(target=self.run_one, args=(k,), name=f"dl-{self.t.target.name}-{k}", daemon=True) for k in range(n)]
         for th in threads:
             th.start()
@@ -145,12 +158,14 @@ class _Workers:
                 th.join()
             self.t.stop.events.remove(self.abort)
             self.t.save(force=True)
-        if self.error is not None:
-            raise self.error
+        if isinstance(self.ending, BaseException):
+            raise self.ending
+        return self.ending or Route.DONE
 
 
-def run_parallel(t: Transfer) -> None:
-    """Download the missing pieces of a file of known size over ``t.connections`` connections."""
+def run_parallel(t: Transfer) -> Route:
+    """Download the missing pieces of a file of known size over ``t.connections`` connections;
+    returns ``Route.ONE_CONNECTION`` when the server ignores ranges and one stream must do it."""
     assert t.size is not None
     if not t.state.piece_size or t.state.size != t.size:
         done = t.state.pieces.get(0, 0) if not t.state.piece_size else 0
@@ -160,7 +175,7 @@ def run_parallel(t: Transfer) -> None:
     with t.part.open("ab") as fh:
         fh.truncate(t.size)
     pieces = Pieces(t)
-    t.meter.set(done=t.state.done_bytes(), total=t.size, state="downloading")
+    t.meter.set(done=t.state.done_bytes(), total=t.size, state=DownloadState.DOWNLOADING)
     hasher = t.hasher if t.hasher is not None else t.new_hasher()
     hasher.advance(pieces.frontier())
-    _Workers(t, pieces).run(min(t.connections, max(len(pieces.pending), 1)))
+    return _Workers(t, pieces).run(min(t.connections, max(len(pieces.pending), 1)))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 import requests
 
 from installer.downloads.errors import BadContentError, SourceFailedError
 from installer.downloads.http import RetryPolicy, auth_headers, check_status
+from installer.downloads.network import NetworkSettings
 
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -35,7 +35,7 @@ class Reply:
 def open_request(
     session: requests.Session,
     url: str,
-    settings: Any,
+    net: NetworkSettings,
     policy: RetryPolicy,
     start: int = 0,
     end: int | None = None,
@@ -43,7 +43,7 @@ def open_request(
     ranged: bool = False,
 ) -> requests.Response:
     """GET ``url`` from byte ``start`` (to ``end`` inclusive) with If-Range; 429/5xx raise RetryableHTTP."""
-    headers = auth_headers(url, settings)
+    headers = auth_headers(url, net)
     if ranged or start or end is not None:
         headers["Range"] = f"bytes={start}-{'' if end is None else end}"
         if validator:

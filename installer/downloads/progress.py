@@ -9,9 +9,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-log = logging.getLogger(__name__)
+from installer.downloads.lifecycle import DownloadState
 
-STATES = ("queued", "connecting", "downloading", "retrying", "paused", "verifying", "done", "failed", "cancelled")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -22,8 +22,11 @@ class DownloadProgress:
     total: int | None
     speed_bps: float
     eta_s: float | None
-    state: str
+    state: DownloadState
     source: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "state", DownloadState(self.state))  # a plain "done" is taken too
 
     @property
     def fraction(self) -> float | None:
@@ -46,11 +49,14 @@ class Meter:
         self._last_report = 0.0
         self.done = 0
         self.total: int | None = None
-        self.state = "queued"
+        self.state = DownloadState.QUEUED
         self.source = ""
 
-    def set(self, *, done: int | None = None, total: int | None = None, state: str | None = None, source: str | None = None) -> None:
+    def set(self, *, done: int | None = None, total: int | None = None, state: DownloadState | None = None,
+            source: str | None = None) -> None:
+        """Record new figures; a state change is reported at once (and must be an allowed move)."""
         with self._lock:
+            new = self.state.then(state) if state is not None else self.state
             if done is not None:
                 self.done = done
                 self._samples.clear()
@@ -58,9 +64,7 @@ class Meter:
                 self.total = total
             if source is not None:
                 self.source = source
-            changed = state is not None and state != self.state
-            if state is not None:
-                self.state = state
+            changed, self.state = new is not self.state, new
         self._report(force=changed or done is not None)
 
     def add(self, n: int) -> None:

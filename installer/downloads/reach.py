@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import requests
 
 from installer.downloads.errors import SourceUnreachableError
+from installer.downloads.network import NetworkSettings
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +28,9 @@ DNS_TIMEOUT = 2.0  # seconds a source's name may take to resolve, retry included
 RETRY_PAUSE = 0.2
 
 
-def uses_proxy(url: str, settings: Any) -> bool:
+def uses_proxy(url: str, net: NetworkSettings) -> bool:
     """True when this URL goes through a proxy (from the settings or the environment)."""
-    if settings is not None and str(getattr(settings, "proxy", "") or ""):
+    if net.proxy:
         return True
     host = urlsplit(url).hostname or ""
     scheme = urlsplit(url).scheme
@@ -53,11 +54,11 @@ def _lookup(host: str, port: int, timeout: float) -> OSError | None:
     return outcome[0] if outcome else TimeoutError(f"no answer in {timeout:.0f} s")
 
 
-def check_name(url: str, settings: Any = None, timeout: float | None = None) -> None:
+def check_name(url: str, net: NetworkSettings, timeout: float | None = None) -> None:
     """Raise SourceUnreachableError quickly when the URL's host name does not resolve."""
     parts = urlsplit(url)
     host = parts.hostname
-    if not host or uses_proxy(url, settings):
+    if not host or uses_proxy(url, net):
         return
     port = parts.port or (443 if parts.scheme == "https" else 80)
     deadline = time.monotonic() + (DNS_TIMEOUT if timeout is None else timeout)
@@ -98,9 +99,9 @@ def _refused(error: BaseException | None) -> bool:
     return False
 
 
-def ask(session: requests.Session, method: str, url: str, settings: Any, **kwargs: Any) -> requests.Response:
+def ask(session: requests.Session, method: str, url: str, net: NetworkSettings, **kwargs: Any) -> requests.Response:
     """One request to look a link up (no retries): a source that cannot be reached says so clearly."""
-    check_name(url, settings)
+    check_name(url, net)
     try:
         return session.request(method, url, **kwargs)
     except (requests.ConnectionError, requests.Timeout) as exc:

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from installer.downloads import http as dlhttp
+import requests
+
 from installer.downloads.civitai import resolve_civitai
 from installer.downloads.errors import SourceFailedError, UnsupportedUrlError
-from installer.downloads.http import RetryPolicy, auth_headers, host_in, make_session
+from installer.downloads.http import (
+    RetryPolicy,
+    auth_headers,
+    make_session,
+    on_civitai,
+    on_hugging_face,
+)
 from installer.downloads.names import sanitize_filename
+from installer.downloads.network import NetworkLike, NetworkSettings, network_of
 from installer.downloads.reach import ask
 from installer.downloads.sources import MIRROR_HOST, order_sources
 from installer.downloads.spec import DownloadSpec, folder_for
@@ -34,23 +41,23 @@ def guess_kind(name: str) -> str:
     return "checkpoint"
 
 
-def _head(url: str, settings: Any, follow: bool) -> Any:
-    with make_session(settings) as session:
-        resp = ask(session, "HEAD", url, settings, headers=auth_headers(url, settings), allow_redirects=follow, timeout=RetryPolicy().timeout)
+def _head(url: str, net: NetworkSettings, follow: bool) -> requests.Response:
+    with make_session(net) as session:
+        resp = ask(session, "HEAD", url, net, headers=auth_headers(url, net), allow_redirects=follow, timeout=RetryPolicy().timeout)
     if resp.status_code >= 400:
         hint = "Add your token in the settings." if resp.status_code in (401, 403) else ""
         raise SourceFailedError(f"{url} answered HTTP {resp.status_code}", hint)
     return resp
 
 
-def _hf_spec(url: str, home: Home, settings: Any, kind: str | None, sha256: str | None) -> DownloadSpec:
+def _hf_spec(url: str, home: Home, net: NetworkSettings, kind: str | None, sha256: str | None) -> DownloadSpec:
     parts = urlsplit(url)
     m = _HF_PATH.match(parts.path)
     if not m:
         raise UnsupportedUrlError(f"{url} is not a Hugging Face file link (…/<repo>/resolve/<revision>/<file>)")
     path = f"/{m['repo']}/resolve/{m['rev']}/{m['file']}"
     resolved = urlunsplit(parts._replace(path=path, query="", fragment=""))
-    head = _head(resolved, settings, follow=False).headers
+    head = _head(resolved, net, follow=False).headers
     etag = head.get("X-Linked-Etag", "").strip('"').lower()
     size = head.get("X-Linked-Size") or head.get("Content-Length") or ""
     name = sanitize_filename(unquote(m["file"].rsplit("/", 1)[-1]))
@@ -58,12 +65,12 @@ def _hf_spec(url: str, home: Home, settings: Any, kind: str | None, sha256: str 
     mirror = urlunsplit(urlsplit(hf)._replace(netloc=MIRROR_HOST))
     sources = [("huggingface", hf), ("hf-mirror", mirror)] if hf != mirror else [("huggingface", hf)]
     kind = kind or guess_kind(name)
-    return DownloadSpec(order_sources(sources, settings), folder_for(home, kind), name, int(size) if size.isdigit() and etag else None,
+    return DownloadSpec(order_sources(sources, net), folder_for(home, kind), name, int(size) if size.isdigit() and etag else None,
                         sha256 or (etag if _HEX64.match(etag) else None), kind, extra={"url": url})
 
 
-def _civitai_spec(url: str, home: Home, settings: Any, kind: str | None, sha256: str | None) -> DownloadSpec:
-    info = resolve_civitai(url, settings)
+def _civitai_spec(url: str, home: Home, net: NetworkSettings, kind: str | None, sha256: str | None) -> DownloadSpec:
+    info = resolve_civitai(url, net)
     kind = kind or info["kind"]
     return DownloadSpec([("civitai", info["url"])], folder_for(home, kind), sanitize_filename(info["name"]), None,
                         sha256 or info["sha256"], kind, base_model=info["base_model"],
@@ -83,7 +90,7 @@ def disposition_name(header: str) -> str | None:
     return None
 
 
-def filename_from(resp: Any, url: str) -> str:
+def filename_from(resp: requests.Response, url: str) -> str:
     """The name from Content-Disposition, else the URL's last path segment."""
     name = disposition_name(resp.headers.get("Content-Disposition", ""))
     for candidate in (name, unquote(urlsplit(url).path.rsplit("/", 1)[-1]), unquote(urlsplit(resp.url).path.rsplit("/", 1)[-1])):
@@ -92,8 +99,8 @@ def filename_from(resp: Any, url: str) -> str:
     raise UnsupportedUrlError(f"Cannot tell the file name of {url}", "Use a link that ends with the file name.")
 
 
-def _plain_spec(url: str, home: Home, settings: Any, kind: str | None, sha256: str | None) -> DownloadSpec:
-    resp = _head(url, settings, follow=True)
+def _plain_spec(url: str, home: Home, net: NetworkSettings, kind: str | None, sha256: str | None) -> DownloadSpec:
+    resp = _head(url, net, follow=True)
     name = filename_from(resp, url)
     length = resp.headers.get("Content-Length", "")
     kind = kind or guess_kind(name)
@@ -101,16 +108,17 @@ def _plain_spec(url: str, home: Home, settings: Any, kind: str | None, sha256: s
     return DownloadSpec([("url", url)], folder_for(home, kind), name, size, sha256, kind, extra={"url": url})
 
 
-def resolve_url(url: str, home: Home, settings: Any = None, kind: str | None = None, sha256: str | None = None) -> DownloadSpec:
+def resolve_url(url: str, home: Home, settings: NetworkLike = None, kind: str | None = None, sha256: str | None = None) -> DownloadSpec:
     """A spec for a model given by its link; ``kind``/``sha256`` override what the link says."""
+    net = network_of(settings)
     url = url.strip()
     if urlsplit(url).scheme not in ("http", "https"):
         raise UnsupportedUrlError(f"{url!r} is not an http(s) link")
     sha256 = sha256.strip().lower() if sha256 else None
     if sha256 and not _HEX64.match(sha256):
         raise UnsupportedUrlError(f"{sha256!r} is not a sha256 (64 hex digits)", "Copy the full SHA256 from the model's page.")
-    if host_in(url, dlhttp.HF_HOSTS):
-        return _hf_spec(url, home, settings, kind, sha256)
-    if host_in(url, dlhttp.CIVITAI_HOSTS):
-        return _civitai_spec(url, home, settings, kind, sha256)
-    return _plain_spec(url, home, settings, kind, sha256)
+    if on_hugging_face(url):
+        return _hf_spec(url, home, net, kind, sha256)
+    if on_civitai(url):
+        return _civitai_spec(url, home, net, kind, sha256)
+    return _plain_spec(url, home, net, kind, sha256)

@@ -8,11 +8,10 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import filelock
 
-from installer.downloads.context import Stopped, Stopper, Transfer
+from installer.downloads.context import Route, Stopped, Stopper, Transfer
 from installer.downloads.diskio import check_free_space
 from installer.downloads.errors import (
     BadContentError,
@@ -24,10 +23,12 @@ from installer.downloads.errors import (
     SourceFailedError,
     SourceUnreachableError,
 )
-from installer.downloads.fetch import GoParallel, run_sequential
+from installer.downloads.fetch import run_sequential
 from installer.downloads.http import RetryPolicy, make_session
+from installer.downloads.lifecycle import DownloadState
 from installer.downloads.names import safe_target
-from installer.downloads.parallel import RangesIgnored, run_parallel
+from installer.downloads.network import NetworkLike, NetworkSettings, network_of
+from installer.downloads.parallel import run_parallel
 from installer.downloads.progress import Meter, ProgressCallback
 from installer.downloads.reach import check_name
 from installer.downloads.spec import DownloadSpec
@@ -48,6 +49,17 @@ class DownloadOutcome:
     source: str
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What every source of one download shares."""
+
+    net: NetworkSettings
+    policy: RetryPolicy
+    stop: Stopper
+    meter: Meter
+    connections: int
+
+
 def _resume_state(target: Path, spec: DownloadSpec, name: str, url: str) -> PartState:
     """The saved state if its bytes can be trusted for this source, else a fresh one (part discarded)."""
     old = load_state(target)
@@ -64,16 +76,15 @@ def _resume_state(target: Path, spec: DownloadSpec, name: str, url: str) -> Part
 
 
 def _transfer(t: Transfer) -> tuple[str, int]:
-    """Run the right kind of transfer for this state; returns (sha256, size) of the .part."""
+    """Run the right kind of transfer for this state, then the one it asks for; returns (sha256, size) of the .part."""
     st = t.state
-    try:
-        if st.piece_size and t.size and st.url == t.url:
-            run_parallel(t)
-        else:
-            run_sequential(t, allow_parallel=True)
-    except GoParallel:
-        run_parallel(t)
-    except RangesIgnored:
+    if st.piece_size and t.size and st.url == t.url:
+        route = run_parallel(t)
+    else:
+        route = run_sequential(t, allow_parallel=True)
+    if route is Route.MORE_CONNECTIONS:
+        route = run_parallel(t)
+    if route is Route.ONE_CONNECTION:
         run_sequential(t, allow_parallel=False)
     assert t.hasher is not None
     return t.hasher.finish()
@@ -86,21 +97,21 @@ def _verify(t: Transfer, digest: str, got: int) -> None:
         raise HashMismatchError(f"{t.target.name} from {t.source} has sha256 {digest}, expected {t.sha256}")
 
 
-def _one_source(spec: DownloadSpec, target: Path, name: str, url: str, ctx: dict[str, Any]) -> DownloadOutcome:
-    meter: Meter = ctx["meter"]
-    meter.set(state="connecting", source=name, total=spec.size)
-    check_name(url, ctx["settings"])
+def _one_source(spec: DownloadSpec, target: Path, name: str, url: str, run: _Run) -> DownloadOutcome:
+    meter = run.meter
+    meter.set(state=DownloadState.CONNECTING, source=name, total=spec.size)
+    check_name(url, run.net)
     state = _resume_state(target, spec, name, url)
-    session = make_session(ctx["settings"])
-    t = Transfer(url, name, target, ctx["settings"], ctx["policy"], session, meter, ctx["stop"], state,
-                 spec.size, spec.sha256, ctx["connections"])
+    session = make_session(run.net)
+    t = Transfer(url, name, target, run.net, run.policy, session, meter, run.stop, state,
+                 spec.size, spec.sha256, run.connections)
     try:
         digest, got = _transfer(t)
     finally:
         session.close()
         if t.hasher is not None:
             t.hasher.abort()
-    meter.set(state="verifying")
+    meter.set(state=DownloadState.VERIFYING)
     try:
         _verify(t, digest, got)
     except HashMismatchError:
@@ -134,7 +145,7 @@ def _existing(spec: DownloadSpec, target: Path) -> DownloadOutcome | None:
 
 
 def _wait_paused(meter: Meter, pause: threading.Event | None, cancel: threading.Event | None) -> None:
-    meter.set(state="paused")
+    meter.set(state=DownloadState.PAUSED)
     while pause is not None and pause.is_set() and not (cancel is not None and cancel.is_set()):
         time.sleep(0.05)
 
@@ -142,14 +153,17 @@ def _wait_paused(meter: Meter, pause: threading.Event | None, cancel: threading.
 def fetch_file(
     spec: DownloadSpec,
     *,
-    settings: Any = None,
+    settings: NetworkLike = None,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     pause: threading.Event | None = None,
     policy: RetryPolicy | None = None,
     connections: int = DEFAULT_CONNECTIONS,
 ) -> DownloadOutcome:
-    """Like ``download`` but returns the sha256 and size too (to record a hash that was unknown)."""
+    """Like ``download`` but returns the sha256 and size too (to record a hash that was unknown).
+
+    ``settings``: the user's settings or their network view (proxy, tokens); None: the environment's.
+    """
     target = safe_target(spec.dest_dir, spec.filename)
     try:
         spec.dest_dir.mkdir(parents=True, exist_ok=True)
@@ -158,23 +172,23 @@ def fetch_file(
     if (done := _existing(spec, target)) is not None:
         return done
     meter = Meter(progress)
-    ctx = {"settings": settings, "policy": policy or RetryPolicy(), "stop": Stopper(cancel, pause), "meter": meter, "connections": max(1, connections)}
+    run = _Run(network_of(settings), policy or RetryPolicy(), Stopper(cancel, pause), meter, max(1, connections))
     lock = filelock.FileLock(str(lock_path(target)), timeout=0)
     try:
         lock.acquire()
     except filelock.Timeout as exc:
         raise DownloadInUseError(f"{target.name} is already being downloaded") from exc
     try:
-        return _run(spec, target, ctx, cancel, pause)
+        return _run(spec, target, run, cancel, pause)
     except DownloadError:
-        meter.set(state="failed" if not (cancel and cancel.is_set()) else "cancelled")
+        meter.set(state=DownloadState.CANCELLED if cancel and cancel.is_set() else DownloadState.FAILED)
         raise
     finally:
         lock.release()
         lock_path(target).unlink(missing_ok=True)
 
 
-def _run(spec: DownloadSpec, target: Path, ctx: dict[str, Any], cancel: threading.Event | None, pause: threading.Event | None) -> DownloadOutcome:
+def _run(spec: DownloadSpec, target: Path, run: _Run, cancel: threading.Event | None, pause: threading.Event | None) -> DownloadOutcome:
     state = load_state(target)
     have = state.done_bytes() if state else 0
     expected = spec.size or int(spec.extra.get("approx_size") or 0)
@@ -184,13 +198,13 @@ def _run(spec: DownloadSpec, target: Path, ctx: dict[str, Any], cancel: threadin
     for name, url in spec.sources:
         while True:
             try:
-                outcome = _one_source(spec, target, name, url, ctx)
-                ctx["meter"].set(state="done")
+                outcome = _one_source(spec, target, name, url, run)
+                run.meter.set(state=DownloadState.DONE)
                 return outcome
             except Stopped:
                 if cancel is not None and cancel.is_set():
                     raise DownloadCancelled(f"The download of {target.name} was cancelled") from None
-                _wait_paused(ctx["meter"], pause, cancel)
+                _wait_paused(run.meter, pause, cancel)
             except FALLBACK_ERRORS as exc:
                 log.warning("Source %s failed for %s: %s", name, target.name, exc.message)
                 _drop_if_empty(target)

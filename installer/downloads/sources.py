@@ -6,8 +6,9 @@ import locale
 import logging
 import os
 import time
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from installer.downloads.network import NetworkLike, NetworkSettings, network_of
 
 log = logging.getLogger(__name__)
 
@@ -17,9 +18,9 @@ CHINA_ORDER = ("hf-mirror", "modelscope", "civitai", "huggingface")
 CHINA_ZONES = ("Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "Asia/Urumqi", "PRC")
 
 
-def likely_in_china(settings: Any = None) -> bool:
+def likely_in_china(net: NetworkSettings) -> bool:
     """A cheap guess for "auto": Chinese UI language, a zh_CN locale, or a mainland time zone."""
-    if str(getattr(settings, "language", "")) == "zh":
+    if net.language == "zh":
         return True
     lang = os.environ.get("LANG", "") or (locale.getlocale()[0] or "")
     if lang.lower().startswith(("zh_cn", "zh-cn", "chinese (simplified)")):
@@ -43,12 +44,13 @@ def _with_mirror(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return pairs + extra[:1]
 
 
-def order_sources(pairs: list[tuple[str, str]], settings: Any = None) -> list[tuple[str, str]]:
+def order_sources(pairs: list[tuple[str, str]], settings: NetworkLike = None) -> list[tuple[str, str]]:
     """Sources in the order to try: the preferred one first, then the rest in catalog order."""
-    choice = str(getattr(settings, "download_source", "auto") or "auto")
+    net = network_of(settings)
+    choice = net.download_source
     pairs = _with_mirror(list(pairs)) if choice in ("hf-mirror", "auto") else list(pairs)
     if choice == "auto":
-        if not likely_in_china(settings):
+        if not likely_in_china(net):
             return pairs
         preferred: tuple[str, ...] = CHINA_ORDER
     else:

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from installer.downloads.names import sanitize_filename
+from installer.downloads.network import NetworkLike
+from installer.downloads.sources import order_sources
 from installer.errors import DownloadError
 from installer.home import MODEL_DIRS, Home
 
@@ -66,11 +69,8 @@ def source_pairs(sources: Any) -> list[tuple[str, str]]:
     return [_pair(item) for item in items]
 
 
-def spec_from_catalog(entry: Any, home: Home, settings: Any = None) -> DownloadSpec:
+def spec_from_catalog(entry: Any, home: Home, settings: NetworkLike = None) -> DownloadSpec:
     """A spec for a catalog entry (anything with id, kind, file, size, sha256, sources)."""
-    from installer.downloads.names import sanitize_filename
-    from installer.downloads.sources import order_sources
-
     pairs = source_pairs(getattr(entry, "sources", None))
     if not pairs:
         raise DownloadError(f"The catalog lists no source for {getattr(entry, 'id', entry)}")

@@ -21,6 +21,7 @@ class GpuInfo:
     name: str
     vram_total: int  # bytes
     vram_free: int  # bytes
+    compute_capability: tuple[int, int] | None = None  # (8, 6) for sm_86; None when NVML could not say
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,17 @@ def _read_gpu(nvml: Any, index: int) -> GpuInfo:
     handle = nvml.nvmlDeviceGetHandleByIndex(index)
     memory = nvml.nvmlDeviceGetMemoryInfo(handle)
     name = _text(nvml.nvmlDeviceGetName(handle))
-    return GpuInfo(index, name, int(memory.total), int(memory.free))
+    return GpuInfo(index, name, int(memory.total), int(memory.free), _capability(nvml, handle))
+
+
+def _capability(nvml: Any, handle: Any) -> tuple[int, int] | None:
+    """The card's CUDA compute capability, e.g. (12, 0) for an RTX 50 card; None if unreadable."""
+    try:
+        major, minor = nvml.nvmlDeviceGetCudaComputeCapability(handle)
+        return int(major), int(minor)
+    except Exception as exc:  # an old driver or NVML without the call
+        log.info("NVML gave no compute capability for GPU: %s", exc)
+        return None
 
 
 def _read_all(nvml: Any) -> NvmlInfo:

@@ -63,9 +63,29 @@ FINDINGS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "torch.cpu-build": {
         "en": ("{version} is a CPU-only build: it cannot use your NVIDIA GPU",
-               "Delete .venv, set MAPLE_TORCH_INDEX_URL to PyTorch's CUDA package index, and run Maple's set-up again."),
+               "Repair (Troubleshooting page, or python -m installer.engine_install) installs the {build} build for this card; "
+               "the current engine keeps working until the new one is checked."),
         "zh": ("{version} 是仅 CPU 版本：无法使用你的 NVIDIA 显卡",
-               "删除 .venv，把 MAPLE_TORCH_INDEX_URL 设为 PyTorch 的 CUDA 软件源，然后重新运行 Maple 的安装。"),
+               "点击“修复”（疑难解答页，或运行 python -m installer.engine_install）即可为这张显卡安装 {build} 版本；"
+               "新版本验证通过前，现有引擎照常可用。"),
+    },
+    "torch.cpu-build-old-driver": {
+        "en": ("{version} is a CPU-only build, and the NVIDIA driver {driver} (CUDA {driver_cuda}) is too old for PyTorch's CUDA builds",
+               "Update the NVIDIA driver to {min_driver} or newer, check again, then Repair installs the CUDA build."),
+        "zh": ("{version} 是仅 CPU 版本，而 NVIDIA 驱动 {driver}（CUDA {driver_cuda}）对 PyTorch 的 CUDA 版本来说太旧",
+               "请把 NVIDIA 驱动更新到 {min_driver} 或更新版本，重新检测后点击“修复”安装 CUDA 版本。"),
+    },
+    "torch.arch-missing": {
+        "en": ("{version} is too old for {gpu}: it has no code for {arch}",
+               "Repair installs the {build} build, which supports this card."),
+        "zh": ("{version} 对 {gpu} 来说太旧：不包含 {arch} 架构的代码",
+               "点击“修复”即可安装支持这张显卡的 {build} 版本。"),
+    },
+    "torch.driver-old-repair": {
+        "en": ("{version} needs CUDA {cuda}; the driver supports CUDA {driver_cuda} only",
+               "Repair installs the {build} build, which this driver runs (or update the NVIDIA driver)."),
+        "zh": ("{version} 需要 CUDA {cuda}，而驱动只支持 CUDA {driver_cuda}",
+               "点击“修复”即可安装此驱动能运行的 {build} 版本（或更新 NVIDIA 驱动）。"),
     },
     "torch.driver-old": {
         "en": ("{version} needs CUDA {cuda}; the driver supports CUDA {driver_cuda} only",
@@ -132,6 +152,19 @@ FINDINGS: dict[str, dict[str, tuple[str, str]]] = {
                "请选择只含英文字母和数字的数据目录（--home）。"),
     },
     "port.free": {"en": ("{port} is free", ""), "zh": ("{port} 可用", "")},
+    "port.maple-here": {
+        "en": ("{port}: Maple's own engine for this data folder is running there", ""),
+        "zh": ("端口 {port}：本数据目录的 Maple 引擎正在运行", ""),
+    },
+    "port.maple-elsewhere": {
+        "en": ("Maple's engine for this data folder is already running at {url}", ""),
+        "zh": ("本数据目录的 Maple 引擎已在 {url} 运行", ""),
+    },
+    "port.maple-other": {
+        "en": ("{port} is in use by the Maple engine of another data folder ({home})",
+               "This data folder's engine will use port {next}."),
+        "zh": ("端口 {port} 已被另一个数据目录（{home}）的 Maple 引擎占用", "本数据目录的引擎将使用端口 {next}。"),
+    },
     "port.used-by": {
         "en": ("{port} is in use by {owner}", "Close that program, or Maple will use port {next}."),
         "zh": ("端口 {port} 已被 {owner} 占用", "请关闭该程序，否则 Maple 将使用端口 {next}。"),

@@ -14,8 +14,6 @@ from installer.errors import MapleError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PORT = 7860
-
 
 class NoFreePortError(MapleError):
     code = "no-free-port"

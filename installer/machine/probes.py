@@ -16,8 +16,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from installer.machine.adapters import Adapter
 from installer.machine.gpu import NvmlInfo
 from installer.machine.longpaths import LongPaths
+from installer.running_engine import RunningEngine
 
 log = logging.getLogger(__name__)
 
@@ -126,11 +128,17 @@ def python_version() -> str:
     return platform.python_version()
 
 
-def probe_torch(dist_name: str = "torch") -> TorchInfo:
-    """Which torch is installed and for what hardware, from its metadata and ``torch/version.py``."""
-    try:
-        dist = metadata.distribution(dist_name)
-    except metadata.PackageNotFoundError:
+def probe_torch(dist_name: str = "torch", engine_packages: Path | None = None) -> TorchInfo:
+    """Which torch the engine will import and for what hardware, from its metadata and
+    ``torch/version.py``: the installer's engine packages first (the engine puts them first), then
+    this environment's."""
+    if engine_packages is None:
+        from installer.engine_install.location import layout
+
+        engine_packages = layout().live
+    path = [str(engine_packages), *sys.path] if engine_packages.is_dir() else sys.path
+    dist = next(iter(metadata.distributions(name=dist_name, path=path)), None)
+    if dist is None:
         return TorchInfo(None)
     version = dist.version
     build, cuda = torch_build(version, _version_file(dist))
@@ -175,6 +183,7 @@ class PortInfo:
     in_use: bool
     owner: str | None = None  # "name (pid N)" when knowable
     next_free: int | None = None
+    maple_home: str | None = None  # the data home of the Maple engine serving there (its /maple/v1/info)
 
 
 @dataclass(frozen=True)
@@ -192,3 +201,5 @@ class MachineFacts:
     torch: TorchInfo
     long_paths: LongPaths
     port: PortInfo
+    adapters: tuple[Adapter, ...] = ()  # every display adapter (AMD and Intel ones too)
+    engine: RunningEngine | None = None  # this data home's own engine, already running (on any port)

@@ -15,23 +15,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from installer import running_engine
+from installer.contract import DEFAULT_PORT
 from installer.home import Home
 from installer.machine import gpu as machine_gpu
 from installer.machine import longpaths, ports
 from installer.machine import probes as mp
-from installer.machine.verdicts import Finding, Recommendation, Verdict, judge, recommend
+from installer.machine.adapters import Adapter, probe_adapters
+from installer.machine.result import MachineReport
+from installer.machine.verdicts import judge, recommend
+from installer.running_engine import RunningEngine
+
+__all__ = ["MachineReport", "Probes", "check", "gather", "probe_port"]
 
 log = logging.getLogger(__name__)
 
 
 def probe_port(port: int) -> mp.PortInfo:
+    """Free or not; if not, who holds it, the next free one, and the data home of a Maple engine there."""
     if not ports.port_in_use(port):
         return mp.PortInfo(port, False)
     try:
         free: int | None = ports.next_free_port(port + 1)
     except ports.NoFreePortError:
         free = None
-    return mp.PortInfo(port, True, ports.port_owner(port), free)
+    info = running_engine.ask_info(port)
+    maple_home = str(info["home"]) if info is not None and info.get("home") else None
+    return mp.PortInfo(port, True, ports.port_owner(port), free, maple_home)
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,8 @@ class Probes:
     platform: str = sys.platform
     arch: str = field(default_factory=platform_mod.machine)
     python: Callable[[], str] = mp.python_version
+    adapters: Callable[[], tuple[Adapter, ...]] = probe_adapters
+    engine: Callable[[Path], RunningEngine | None] = running_engine.find  # this home's engine, if running
 
 
 def gather(root: Path, probes: Probes, port: int) -> mp.MachineFacts:
@@ -65,36 +77,12 @@ def gather(root: Path, probes: Probes, port: int) -> mp.MachineFacts:
         torch=probes.torch(),
         long_paths=probes.long_paths(),
         port=probes.port(port),
+        adapters=probes.adapters(),
+        engine=probes.engine(root),
     )
 
 
-@dataclass(frozen=True)
-class MachineReport:
-    facts: mp.MachineFacts
-    findings: list[Finding]
-    recommendation: Recommendation
-
-    @property
-    def blockers(self) -> list[Finding]:
-        return [f for f in self.findings if f.verdict is Verdict.BLOCKER]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.verdict is Verdict.WARNING]
-
-    def finding(self, finding_id: str) -> Finding:
-        return next(f for f in self.findings if f.id == finding_id)
-
-    def engine_args(self, arch: str | None = None) -> list[str]:
-        return self.recommendation.engine_args(arch)
-
-    def to_dict(self, lang: str = "en") -> dict[str, Any]:
-        from installer.machine.json_report import report_dict
-
-        return report_dict(self, lang)
-
-
-def check(home: Home | Path | str | os.PathLike[str], *, probes: Probes | None = None, port: int = 7860) -> MachineReport:
+def check(home: Home | Path | str | os.PathLike[str], *, probes: Probes | None = None, port: int = DEFAULT_PORT) -> MachineReport:
     """Check this machine for running Maple with its data in ``home`` (which need not exist yet)."""
     root = home.root if isinstance(home, Home) else Path(home)
     facts = gather(root.absolute(), probes or Probes(), port)

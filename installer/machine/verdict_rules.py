@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from installer.engine_install.arch import capability_text, runs_on
+from installer.engine_install.builds import ARCHS_BY_CUDA
+from installer.engine_install.choice import Outcome, choose
+from installer.engine_install.facts import from_facts
 from installer.machine.gpu import GpuInfo
 from installer.machine.longpaths import LongPaths
 from installer.machine.probes import MachineFacts
@@ -20,6 +24,7 @@ from installer.machine.verdict_types import (
     at_least,
     gb,
 )
+from installer.running_engine import same_home
 
 OK, WARNING, BLOCKER = Verdict.OK, Verdict.WARNING, Verdict.BLOCKER
 
@@ -62,10 +67,21 @@ def torch(facts: MachineFacts) -> Finding:
     if info.version is None:
         return Finding("torch", BLOCKER, "torch.missing", fix="install-torch")
     params = {"version": info.version, "build": info.build, "cuda": info.cuda, "driver_cuda": nvml.cuda_version}
-    if nvml.status == "ok" and info.build == "cpu":
-        return Finding("torch", WARNING, "torch.cpu-build", params, fix="install-cuda-torch")
-    if nvml.status == "ok" and info.build == "cuda" and _major(info.cuda) > _major(nvml.cuda_version):
-        return Finding("torch", WARNING, "torch.driver-old", params, fix="update-driver")
+    if nvml.status != "ok" or info.build not in ("cpu", "cuda"):
+        return Finding("torch", OK, "torch.ok", params)
+    right = choose(from_facts(facts))  # the build the installer would put here
+    fits = right.outcome is Outcome.GPU
+    repair = params | {"build": right.build.label(), "gpu": nvml.gpus[0].name}
+    if info.build == "cpu":
+        if not fits:
+            return Finding("torch", WARNING, "torch.cpu-build-old-driver", repair | dict(right.params), fix="update-driver")
+        return Finding("torch", WARNING, "torch.cpu-build", repair, fix="install-cuda-torch")
+    if _major(info.cuda) > _major(nvml.cuda_version):
+        key, fix = ("torch.driver-old-repair", "repair-torch") if fits else ("torch.driver-old", "update-driver")
+        return Finding("torch", WARNING, key, repair, fix=fix)
+    card, archs = nvml.gpus[0].compute_capability, ARCHS_BY_CUDA.get(str(info.cuda))
+    if card is not None and archs is not None and not runs_on(card, archs) and fits:
+        return Finding("torch", WARNING, "torch.arch-missing", repair | {"arch": capability_text(card)}, fix="repair-torch")
     return Finding("torch", OK, "torch.ok", params)
 
 
@@ -122,9 +138,17 @@ def home_ascii(facts: MachineFacts) -> Finding:
 
 
 def port(facts: MachineFacts) -> Finding:
-    info = facts.port
-    params = {"port": info.port, "owner": info.owner, "next": info.next_free or "?"}
+    """Free, held by this home's own engine (fine: Maple attaches to it), by another Maple, or by a program."""
+    info, own = facts.port, facts.engine
+    params: dict[str, object] = {"port": info.port, "owner": info.owner, "next": info.next_free or "?",
+                                 "home": info.maple_home or ""}
+    if info.in_use and (same_home(info.maple_home, facts.home) or (own is not None and own.port == info.port)):
+        return Finding("port", OK, "port.maple-here", params)
+    if own is not None:
+        return Finding("port", OK, "port.maple-elsewhere", params | {"url": own.url})
     if not info.in_use:
         return Finding("port", OK, "port.free", params)
+    if info.maple_home:
+        return Finding("port", WARNING, "port.maple-other", params, fix="choose-port")
     key = "port.used-by" if info.owner else "port.used"
     return Finding("port", WARNING, key, params, fix="choose-port")

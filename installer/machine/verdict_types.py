@@ -13,6 +13,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from installer.contract import VramMode
 from installer.machine import i18n
 
 GIB = 1024**3
@@ -59,7 +60,7 @@ def at_least(size: int, gigabytes: float, slack: int = 0) -> bool:
     return size >= gigabytes * GIB - slack
 
 
-def vram_mode(vram: int) -> tuple[str, str]:
+def vram_mode(vram: int) -> tuple[VramMode, VramMode]:
     """(mode, mode for SDXL) for a card with ``vram`` bytes."""
     if at_least(vram, VRAM_HIGH_GB, VRAM_SLACK):
         return "high", "high"

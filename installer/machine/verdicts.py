@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from installer.contract import Device, Precision, VramMode
 from installer.machine import i18n
 from installer.machine import verdict_rules as rules
 from installer.machine.probes import MachineFacts
@@ -40,10 +41,10 @@ def judge(facts: MachineFacts) -> list[Finding]:
 class Recommendation:
     """How to start the engine here. ``vram_mode_sdxl`` differs on 8-12 GB cards (the 秋叶 rule)."""
 
-    device: str  # "cuda", "mps" or "cpu"
-    precision: str  # "fp16" or "fp32"
-    vram_mode: str  # "high", "medium" or "low"
-    vram_mode_sdxl: str
+    device: Device  # "cuda", "mps" or "cpu"
+    precision: Precision  # "fp16" or "fp32"
+    vram_mode: VramMode  # "high", "medium" or "low"
+    vram_mode_sdxl: VramMode
     note_key: str
     note_params: Mapping[str, object] = field(default_factory=dict)
 
@@ -54,7 +55,7 @@ class Recommendation:
     def note_text(self, lang: str = "en") -> str:
         return i18n.text(self.note_key, lang, self.note_params)
 
-    def vram_mode_for(self, arch: str | None = None) -> str:
+    def vram_mode_for(self, arch: str | None = None) -> VramMode:
         """The mode for a model architecture id ("sd1", "sdxl", ...); SDXL may need less VRAM use."""
         return self.vram_mode_sdxl if arch and arch.startswith("sdxl") else self.vram_mode
 

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from installer.home import MODEL_DIRS
+from installer.home import MODEL_DIRS, kind_dirs
 from installer.store.catalog import Catalog
 from installer.store.hash_cache import FileRecord
+from installer.store.problems import Problem, problem_of, sentence
 
 HOME_LOCATION = "home"
 
@@ -50,18 +51,25 @@ class ModelEntry:
     def is_model(self) -> bool:
         return self.state is not State.BROKEN
 
+    @property
+    def problem(self) -> Problem | None:
+        """Why a broken file cannot be used, as one of the plain sentences of :mod:`installer.store.problems`."""
+        return problem_of(self.reason) if self.state is State.BROKEN else None
+
     def to_json(self) -> dict[str, object]:
+        problem = self.problem
         return {"path": str(self.path), "name": self.name, "kind": self.kind, "arch": self.arch,
                 "size": self.size, "sha256": self.sha256, "short_hash": self.short_hash,
                 "lora_hash": self.lora_hash, "catalog_id": self.catalog_id, "state": self.state.value,
-                "reason": self.reason, "location": self.location}
+                "reason": self.reason, "location": self.location,
+                "problem": problem.value if problem else None, "sentence": sentence(problem) if problem else None}
 
 
 def shared_model_folders(shared: str | Path) -> list[ModelFolder]:
     """The folders of one shared root: its A1111 ``models/...`` folders, or the folder itself."""
     root = Path(shared).expanduser().absolute()
     if (root / "models").is_dir():
-        return [ModelFolder(root / rel, kind, str(shared)) for kind, rel in MODEL_DIRS.items()]
+        return [ModelFolder(root / rel, kind, str(shared)) for kind in MODEL_DIRS for rel in kind_dirs(kind)]
     return [ModelFolder(root, None, str(shared))]
 
 

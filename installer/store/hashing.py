@@ -14,7 +14,10 @@ Progress = Callable[[int, int], None]
 
 
 class Cancelled(MapleError):
+    """Hashing stopped because its cancel event was set."""
+
     code = "cancelled"
+    status = 409
 
 
 def sha256_file(

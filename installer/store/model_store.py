@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from installer.errors import UnsafePathError
-from installer.home import MODEL_DIRS, Home
+from installer.home import MODEL_DIRS, Home, kind_dirs
 from installer.store.catalog import Catalog, load_catalog
 from installer.store.diffusers_folders import is_diffusers_folder, probe_folder
 from installer.store.entry import (
@@ -28,7 +28,7 @@ from installer.store.entry import (
 )
 from installer.store.hash_cache import FileRecord, HashCache
 from installer.store.hashing import Cancelled, sha256_file_split
-from installer.store.probing import EXTENSIONS, PROBE_VERSION, probe, walk
+from installer.store.probing import PROBE_VERSION, extensions_for, probe, walk
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class ModelStore:
         self._lock = threading.Lock()
 
     def folders(self) -> list[ModelFolder]:
-        found = [ModelFolder(self.home.models_dir(k), k, HOME_LOCATION) for k in MODEL_DIRS]
+        found = [ModelFolder(self.home.root / rel, k, HOME_LOCATION) for k in MODEL_DIRS for rel in kind_dirs(k)]
         for shared in self.shared_folders:
             found.extend(shared_model_folders(shared))
         seen: set[Path] = set()
@@ -72,7 +72,7 @@ class ModelStore:
         folders = self.folders()
         for folder in folders:
             prefix = len(str(folder.path)) + 1
-            for item in walk(folder.path):
+            for item in walk(folder.path, extensions_for(folder.kind)):
                 st = item.stat()
                 identity = (st.st_dev, st.st_ino) if st.st_ino else os.path.realpath(item.path)
                 if identity in seen_files:
@@ -194,7 +194,7 @@ class ModelStore:
         from send2trash import send2trash
 
         target, folder = self._known(path)
-        is_model_file = target.is_file() and target.name.lower().endswith(EXTENSIONS)
+        is_model_file = target.is_file() and target.name.lower().endswith(extensions_for(folder.kind))
         if not (is_model_file or target.is_dir() and is_diffusers_folder(str(target))):
             raise UnsafePathError(f"{target} is not a model file", "Only model files can be removed.")
         if folder.location != HOME_LOCATION and not allow_shared:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from installer.errors import BrokenModelError
+from installer.store.architectures import FAMILY_NAMES, lora_family, transformer_family, unet_arch
 
 MAX_HEADER = 100 * 1024 * 1024
 DEMO_METADATA_KEY = "maple.demo"
@@ -26,9 +27,24 @@ ARCH_NAMES = {
     "sdxl": "SDXL base",
     "sdxl-refiner": "SDXL refiner",
     "demo": "Maple demo (noise)",
+    "esrgan": "ESRGAN",
+    "compact": "Compact (SRVGG)",
+    "swinir": "SwinIR / HAT",
+    "dat": "DAT",
+    **FAMILY_NAMES,  # the other model families, named so the model manager shows what a file is
     "unknown": "unknown",
 }
-KINDS = ("checkpoint", "vae", "lora", "taesd", "unknown")
+KINDS = ("checkpoint", "vae", "lora", "taesd", "embedding", "upscaler", "unknown")
+# Upscaler families told apart by a few tensor names (spandrel decides the details when it loads).
+UPSCALER_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("esrgan", ("model.0.weight", "model.1.sub.0.RDB1.conv1.0.weight")),  # ESRGAN (old layout)
+    ("esrgan", ("conv_first.weight", "body.0.rdb1.conv1.weight", "conv_body.weight")),  # Real-ESRGAN
+    ("esrgan", ("conv_first.weight", "RRDB_trunk.0.RDB1.conv1.weight", "trunk_conv.weight")),  # BSRGAN
+    ("dat", ("conv_first.weight", "before_RG.1.weight", "layers.0.blocks.0.attn.qkv.weight")),
+    ("swinir", ("layers.0.residual_group.blocks.0.norm1.weight", "layers.0.residual_group.blocks.0.mlp.fc1.bias")),
+    ("compact", ("body.0.weight", "body.1.weight")),
+)
+EMBEDDING_WIDTHS = {768: "sd1", 1024: "sd2"}  # one text encoder's width -> the family it fits
 
 
 @dataclass(frozen=True)
@@ -100,7 +116,15 @@ def read_header(path: Path) -> Header:
     return Header(parsed, {str(k): str(v) for k, v in metadata.items()}, n, data_len)
 
 
+def _lycoris(keys: list[str]) -> bool:
+    """LyCORIS LoHa (``hada_w1_a``) and LoKr (``lokr_w1``) files, which A1111 applies like LoRAs."""
+    return any(".hada_w1_a" in k or ".lokr_w1" in k for k in keys)
+
+
 def _lora_arch(keys: list[str]) -> str:
+    family = lora_family(keys)
+    if family is not None:
+        return family
     if any(k.startswith(("lora_te2_", "lora_te1_")) or "text_encoder_2" in k for k in keys):
         return "sdxl"
     if any("input_blocks_" in k or "output_blocks_" in k for k in keys) and any(
@@ -113,18 +137,26 @@ def _lora_arch(keys: list[str]) -> str:
 
 
 def _checkpoint_arch(h: Header) -> str:
-    keys = h.tensors
-    if any(k.startswith("conditioner.embedders.1.") for k in keys):
+    """An all-in-one file's family (FLUX, SD3 ...), else its Stable Diffusion UNet's architecture."""
+    return transformer_family(h.tensors) or unet_arch(h)
+
+
+def _embedding_arch(h: Header) -> str | None:
+    """The family of a textual-inversion embedding file (None: the file is not one)."""
+    keys = list(h.tensors)
+    if {"clip_l", "clip_g"} <= set(keys):
         return "sdxl"
-    if any(k.startswith("conditioner.embedders.0.") for k in keys):
-        return "sdxl-refiner"
-    conv_in = h.shape("model.diffusion_model.input_blocks.0.0.weight") or []
-    attn = h.shape("model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight") or []
-    if attn and attn[-1] == 1024:
-        return "sd2"
-    if len(conv_in) > 1 and conv_in[1] == 9:
-        return "sd1-inpaint"
-    return "sd1"
+    single = keys == ["emb_params"] or (len(keys) == 1 and keys[0].startswith("string_to_param"))
+    shape = h.shape(keys[0]) if len(keys) == 1 else None
+    if not (single or (shape is not None and 1 <= len(shape) <= 2)):  # diffusers' {token: vectors}
+        return None
+    return EMBEDDING_WIDTHS.get((shape or [0])[-1], "unknown")
+
+
+def upscaler_arch(keys: list[str]) -> str | None:
+    """The upscaler family whose tensor names ``keys`` has (None: not an upscaler Maple knows)."""
+    present = set(keys)
+    return next((arch for arch, names in UPSCALER_KEYS if present.issuperset(names)), None)
 
 
 def classify(h: Header) -> tuple[str, str]:
@@ -134,10 +166,19 @@ def classify(h: Header) -> tuple[str, str]:
     keys = list(h.tensors)
     if any(k.startswith("model.diffusion_model.") for k in keys):
         return "checkpoint", _checkpoint_arch(h)
-    if any(("lora_down" in k or "lora_up" in k or "lora_A" in k or "lora_B" in k) for k in keys):
+    if any(("lora_down" in k or "lora_up" in k or "lora_A" in k or "lora_B" in k) for k in keys) or _lycoris(keys):
         return "lora", _lora_arch(keys)
+    family = transformer_family(keys)
+    if family is not None:  # a transformer without the all-in-one prefix (FLUX / SD3 UNet-only files)
+        return "checkpoint", family
     if any(k.startswith(("encoder.layers.", "decoder.layers.")) for k in keys):
         return "taesd", "unknown"
+    embedding = _embedding_arch(h)
+    if embedding is not None:
+        return "embedding", embedding
+    upscaler = upscaler_arch(keys)
+    if upscaler is not None:
+        return "upscaler", upscaler
     if any(k.startswith(("encoder.conv_in", "decoder.conv_out", "first_stage_model.encoder")) for k in keys):
         return "vae", "unknown"
     if any(k.startswith(("unet.", "down_blocks.")) for k in keys):

@@ -20,11 +20,17 @@ from installer.store.modelfile import inspect
 SAFETENSORS = ".safetensors"
 PICKLE_EXTENSIONS = (".ckpt", ".pt", ".pth")
 EXTENSIONS = (SAFETENSORS, *PICKLE_EXTENSIONS)
-PROBE_VERSION = 1  # raise when classification changes: cached kinds are then read again (hashes kept)
+EMBEDDING_EXTENSIONS = (*EXTENSIONS, ".bin")  # diffusers' learned_embeds.bin, only in embedding folders
+PROBE_VERSION = 4  # raise when classification changes: cached kinds are then read again (hashes kept)
 BIG_PICKLE = 1_000_000_000  # a pickle this large in a mixed folder is a checkpoint, not a VAE
 
 
-def walk(folder: Path) -> Iterator[os.DirEntry[str]]:
+def extensions_for(kind: str | None) -> tuple[str, ...]:
+    """The file endings a folder holding ``kind`` is searched for (None: a folder of any kind)."""
+    return EMBEDDING_EXTENSIONS if kind == "embedding" else EXTENSIONS
+
+
+def walk(folder: Path, extensions: tuple[str, ...] = EXTENSIONS) -> Iterator[os.DirEntry[str]]:
     """Every model file and diffusers folder under ``folder`` (sub-folders included, hidden ones skipped)."""
     stack = [str(folder)]
     while stack:
@@ -41,22 +47,24 @@ def walk(folder: Path) -> Iterator[os.DirEntry[str]]:
                     yield entry  # one model: not searched inside
                 else:
                     stack.append(entry.path)
-            elif entry.name.lower().endswith(EXTENSIONS) and entry.is_file():
+            elif entry.name.lower().endswith(extensions) and entry.is_file():
                 yield entry
 
 
 def probe(path: Path, size: int, mtime_ns: int, folder_kind: str | None) -> FileRecord:
     """A fresh record (no hashes) for ``path``: its kind and architecture, or why it is broken."""
     if path.suffix.lower() == SAFETENSORS:
-        return _probe_safetensors(path, size, mtime_ns)
+        return _probe_safetensors(path, size, mtime_ns, folder_kind)
     return _probe_pickle(path, size, mtime_ns, folder_kind)
 
 
-def _probe_safetensors(path: Path, size: int, mtime_ns: int) -> FileRecord:
+def _probe_safetensors(path: Path, size: int, mtime_ns: int, folder_kind: str | None = None) -> FileRecord:
     try:
         header, kind, arch = inspect(path)
     except BrokenModelError as exc:
         return FileRecord(size, mtime_ns, broken=exc.message, probe=PROBE_VERSION)
+    if kind == "unknown" and folder_kind == "upscaler":  # a family Maple's header check does not name
+        kind = "upscaler"
     return FileRecord(size, mtime_ns, kind=kind, arch=arch, data_offset=header.data_offset, probe=PROBE_VERSION)
 
 

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 ENGINE_CMD_ENV = "MAPLE_ENGINE_CMD"
 READY_PATH = "/maple/v1/ready"
 SHUTDOWN_PATH = "/maple/v1/shutdown"
+REFRESH_PATH = "/sdapi/v1/refresh-checkpoints"
 
 
 def engine_program() -> list[str]:
@@ -101,6 +102,17 @@ def probe_maple(port: int, timeout: float = 1.0) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and "ready" in data else None
 
 
+def request_refresh(port: int, timeout: float = 30.0) -> bool:
+    """Ask the engine on ``port`` to scan its model folders again (A1111's refresh-checkpoints)."""
+    req = urllib.request.Request(local_url(port) + REFRESH_PATH, data=b"{}", method="POST")
+    req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return 200 <= resp.status < 300
+    except (OSError, urllib.error.URLError):
+        return False
+
+
 def request_shutdown(port: int, timeout: float = 2.0) -> bool:
     """Ask the engine on ``port`` to leave; True when it said yes."""
     req = urllib.request.Request(local_url(port) + SHUTDOWN_PATH, data=b"{}", method="POST")
@@ -114,27 +126,40 @@ def request_shutdown(port: int, timeout: float = 2.0) -> bool:
 
 @dataclass(frozen=True)
 class PortPlan:
-    """Where the engine will serve: ``port`` to start on, or ``existing`` when one already serves."""
+    """Where the engine will serve: ``port`` to start on, or ``existing`` when one already serves.
+
+    ``mine``: the engine already serving is this data home's own (on ``port``, maybe not the wanted one)."""
 
     wanted: int
     port: int
     existing: dict[str, Any] | None = None
     owner: str = ""
+    mine: bool = False
 
     @property
     def moved(self) -> bool:
         return self.port != self.wanted and self.existing is None
 
 
-def plan_port(wanted: int) -> PortPlan:
-    """Port free: use it. A Maple engine there: offer it. Something else: the next free port."""
+def plan_port(wanted: int, home: Path | None = None) -> PortPlan:
+    """This home's engine already running (any port): attach. Port free: use it. Another Maple engine
+    there: offer it (or, serving another data home, move on). Something else: the next free port."""
+    from installer import running_engine
     from installer.machine.ports import next_free_port, port_in_use, port_owner
 
+    own = running_engine.find(home) if home is not None else None
+    if own is not None:
+        return PortPlan(wanted, own.port, existing=own.to_json(), mine=True)
     if not port_in_use(wanted):
         return PortPlan(wanted, wanted)
     existing = probe_maple(wanted)
     if existing is not None:
-        return PortPlan(wanted, wanted, existing=existing)
+        info = running_engine.ask_info(wanted)
+        if home is None or info is None or not info.get("home"):  # an engine that does not say its home
+            return PortPlan(wanted, wanted, existing=existing)
+        if running_engine.same_home(info["home"], home):
+            return PortPlan(wanted, wanted, existing=existing, mine=True)
+        return PortPlan(wanted, next_free_port(wanted + 1), owner=f"Maple ({info['home']})")
     owner = port_owner(wanted)
     return PortPlan(wanted, next_free_port(wanted + 1), owner=_owner_text(owner))
 

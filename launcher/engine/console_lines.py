@@ -1,12 +1,14 @@
-"""Reading the engine's console: the lines that change its state, and each line's level."""
+"""Reading the engine's console: a failed start-up, the engine's own stop lines, each line's level.
+
+That the engine can serve is not read here: it prints one machine-readable line for that
+(:func:`installer.contract.read_ready_line`).
+"""
 
 from __future__ import annotations
 
 import re
 from enum import Enum
 
-URL_RE = re.compile(r"Running on local URL:\s+(?P<url>https?://\S+)")
-STARTUP_RE = re.compile(r"^Startup time:\s*(?P<seconds>[\d.]+)s")
 STARTUP_FAILED_RE = re.compile(r"start-?up failed", re.IGNORECASE)
 # the engine's own lines as it leaves: "Stopping the engine...", "Stopping the engine (signal 2)...", "Engine stopped."
 STOP_NOTICE_RE = re.compile(r"(Stopping the engine( \(signal \d+\))?\.\.\.|Engine stopped\.)\s*$")
@@ -23,16 +25,6 @@ _ERROR_RE = re.compile(
     r"\b(ERROR|CRITICAL|FATAL|Traceback|Exception|Error:)|^\s+File \"|^\w+Error\b", re.IGNORECASE
 )
 _WARN_RE = re.compile(r"\bWARN(ING)?\b", re.IGNORECASE)
-
-
-def url_in(line: str) -> str | None:
-    match = URL_RE.search(line)
-    return match.group("url").rstrip("/") if match else None
-
-
-def startup_seconds(line: str) -> float | None:
-    match = STARTUP_RE.search(line.strip())
-    return float(match.group("seconds").rstrip(".")) if match else None
 
 
 _ERROR_HINTS = ("error", "traceback", "exception", "fatal", "critical", 'file "')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import sys
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment
 
@@ -36,7 +37,17 @@ def new_process(parent: QObject) -> QProcess:
     env.insert("PYTHONUNBUFFERED", "1")
     env.insert("PYTHONIOENCODING", "utf-8")
     proc.setProcessEnvironment(env)
+    _own_session(proc)
     return proc
+
+
+def _own_session(proc: QProcess) -> None:
+    """On Unix the engine gets its own session: a Ctrl-C in Maple's terminal reaches Maple only, which
+    then stops the engine in order (the engine would otherwise leave by itself and look crashed)."""
+    if sys.platform == "win32" or not hasattr(proc, "setUnixProcessParameters"):
+        return
+    flag = QProcess.UnixProcessFlag.CreateNewSession
+    proc.setUnixProcessParameters(flag)  # type: ignore[call-overload]
 
 
 def end_blocking(proc: QProcess, port: int, timeout_ms: int) -> None:

@@ -1,10 +1,11 @@
-"""The engine as a child process of the window: start, watch, stop, crash, restart.
+"""The engine as a child process of the window: choose its port, start, watch, stop, crash, restart.
 
 The engine runs under a QProcess (stdout and stderr merged); its console lines go out in batches
-through ``lines``. The state moves stopped -> starting -> running (``Startup time`` seen) ->
-stopping -> stopped, or to crashed when it exits on its own. Stop asks ``/maple/v1/shutdown``
-first and then ends the whole process tree. The port is chosen in :mod:`launcher.engine.start`;
-the QProcess itself is made, read and ended with :mod:`launcher.engine.io`.
+through ``lines``. The state moves stopped -> starting -> running (the engine's one machine-readable
+ready line seen, see :mod:`installer.contract`) -> stopping -> stopped, or to crashed when it exits
+on its own. The port is planned off the GUI thread (:mod:`launcher.engine.start`); a Maple engine
+already serving there is offered instead. Stop asks ``/maple/v1/shutdown`` first and then ends the
+whole process tree; the QProcess itself is made, read and ended with :mod:`launcher.engine.io`.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QTimer, Signal
 
+from installer.contract import is_ready_line, read_ready_line
 from installer.settings import Settings
 from launcher import workers
 from launcher.engine import command as engine_command
-from launcher.engine import console_lines, proctree
+from launcher.engine import console_lines, proctree, start
 from launcher.engine.diagnosis import diagnose
 from launcher.engine.io import LineBuffer, end_blocking, new_process
-from launcher.engine.start import PortChoice
 from launcher.engine.state import CrashInfo, EngineState
 
 __all__ = ["CrashInfo", "EngineProcess", "EngineState"]
@@ -34,10 +35,10 @@ STOP_GRACE_MS = 6000
 MAX_RESTARTS = 3
 
 
-class EngineProcess(PortChoice, QObject):
+class EngineProcess(QObject):
     state_changed = Signal(object)  # EngineState
     lines = Signal(list)  # a batch of console lines
-    ready = Signal(str)  # the URL, when "Startup time" appears
+    ready = Signal(str)  # the URL, when the engine says it can serve
     crashed = Signal(object)  # CrashInfo
     port_busy = Signal(object)  # PortPlan with .existing: a Maple engine already serves there
     notice = Signal(str)  # a sentence for the user (port moved, ...)
@@ -60,6 +61,45 @@ class EngineProcess(PortChoice, QObject):
         self._start_failed = False
         self._kill_timer = QTimer(self, singleShot=True, interval=STOP_GRACE_MS)
         self._kill_timer.timeout.connect(self._kill_now)
+
+    # -- starting ---------------------------------------------------------------------------
+    def start(self, settings: Settings, check_args: list[str] | None = None) -> None:
+        """Decide the port off the GUI thread, then start (or offer the engine already there)."""
+        if self.state in (EngineState.STARTING, EngineState.RUNNING, EngineState.STOPPING):
+            return
+        self._settings = settings
+        self._check_args = list(check_args or [])
+        self.restarts = 0
+        self._set_state(EngineState.STARTING)
+        wanted = settings.port
+        start.plan_port(wanted, self.home, on_done=self._port_planned, on_failed=lambda: self._launch(wanted))
+
+    def _port_planned(self, plan: engine_command.PortPlan) -> None:
+        if self.state is not EngineState.STARTING:
+            return
+        if plan.existing is not None and plan.mine:  # this home's engine: one Maple per data home
+            self.use_existing(plan.port)
+            self.notice.emit(start.attached_notice(self.url))
+            return
+        if plan.existing is not None:
+            self._set_state(EngineState.STOPPED)
+            self.port_busy.emit(plan)
+            return
+        if plan.moved:
+            self.notice.emit(start.moved_notice(plan))
+        self._launch(plan.port)
+
+    def use_existing(self, port: int) -> None:
+        """Use a Maple engine that already serves on ``port`` instead of starting one."""
+        self.port = port
+        self.url = engine_command.local_url(port)
+        self._set_state(EngineState.EXTERNAL)
+        self.ready.emit(self.url)
+
+    def start_elsewhere(self, wanted: int) -> None:
+        """Start on the next free port after ``wanted`` (the user chose not to use the engine there)."""
+        self._set_state(EngineState.STARTING)
+        start.free_port_after(wanted, on_done=self._launch, on_failed=lambda: self._crash(-1))
 
     def _launch(self, port: int) -> None:
         if self._closing or self.state is not EngineState.STARTING:
@@ -89,24 +129,22 @@ class EngineProcess(PortChoice, QObject):
             self._emit_lines(complete)
 
     def _emit_lines(self, batch: list[str]) -> None:
-        self.tail.extend(batch)
         if self.state is EngineState.STARTING:
             for line in batch:
                 self._watch(line)
-        self.lines.emit(batch)
+            batch = [line for line in batch if not is_ready_line(line)]  # for Maple, not for people
+        self.tail.extend(batch)
+        if batch:
+            self.lines.emit(batch)
 
     def _watch(self, line: str) -> None:
         if console_lines.startup_failed(line):
             self._start_failed = True
             self.stop()
             return
-        url = console_lines.url_in(line)
-        if url:
-            self.url = url
-        seconds = console_lines.startup_seconds(line)
-        if seconds is not None and self.state is EngineState.STARTING:
-            self.startup_seconds = seconds
-            self.url = self.url or engine_command.local_url(self.port)
+        ready = read_ready_line(line)
+        if ready is not None and self.state is EngineState.STARTING:
+            self.url, self.startup_seconds = ready.url, ready.startup_time
             self._set_state(EngineState.RUNNING)
             self.ready.emit(self.url)
 
@@ -123,6 +161,12 @@ class EngineProcess(PortChoice, QObject):
         port = self.port
         workers.submit(lambda _p, _c: engine_command.request_shutdown(port, 1.5), name="shutdown")
         self._kill_timer.start()
+
+    def rescan_models(self) -> None:
+        """Ask a running engine to list the model folders again (the shared folders changed)."""
+        if self.state in (EngineState.RUNNING, EngineState.EXTERNAL) and self.port:
+            port = self.port
+            workers.submit(lambda _p, _c: engine_command.request_refresh(port), name="rescan-models")
 
     def _kill_now(self) -> None:
         if self._proc is not None and self._proc.state() != QProcess.ProcessState.NotRunning:

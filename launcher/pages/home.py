@@ -34,6 +34,7 @@ class HomePage(Page):
         super().__init__(tr("One-click start"), tr("Check the machine, then start the engine and open its page."), parent)
         self.ctx = ctx
         self._build_controls()
+        self._build_engine_panel()
         self._build_crash_panel()
         self.cards = QGridLayout()
         self.cards.setSpacing(10)
@@ -70,6 +71,31 @@ class HomePage(Page):
             button(tr("Models folder"), "folder", lambda: self.ctx.open_folder(self.ctx.home.models_dir("checkpoint"))),
         ))
 
+    def _build_engine_panel(self) -> None:
+        """On a bundle without the engine's packages the start button installs them first."""
+        from launcher.pages.engine_panel import EnginePanel, engine_missing
+
+        self.engine_panel = EnginePanel(self.ctx)
+        self.engine_panel.setVisible(engine_missing(self.engine_panel.where))
+        self.engine_panel.installed.connect(self._engine_installed)
+        self.ctx.check_ready.connect(self._check_for_engine)
+        self.body.addWidget(self.engine_panel)
+        if self.ctx.report is not None:
+            self._check_for_engine(self.ctx.report)
+
+    def _check_for_engine(self, report: Any) -> None:
+        if self.needs_engine:
+            self.engine_panel.show_report(report)
+
+    @property
+    def needs_engine(self) -> bool:
+        return not self.engine_panel.isHidden()
+
+    def _engine_installed(self, manifest: object) -> None:
+        if manifest is not None:
+            self.engine_panel.hide()
+        self._state_changed(self.ctx.engine.state)
+
     def _build_crash_panel(self) -> None:
         self.crash_panel, layout = card("blocker")
         self.crash_title = named(QLabel(), "cardTitle")
@@ -86,6 +112,10 @@ class HomePage(Page):
 
     # -- the engine -----------------------------------------------------------------------------
     def toggle(self) -> None:
+        if self.needs_engine:
+            self.engine_panel.start()
+            self._state_changed(self.ctx.engine.state)
+            return
         state = self.ctx.engine.state
         if state in (EngineState.RUNNING, EngineState.STARTING, EngineState.EXTERNAL):
             self.ctx.engine.stop()
@@ -117,6 +147,9 @@ class HomePage(Page):
         self.start_button.setIcon(theme.icon("stop" if busy else "play", colors.on_status if busy else colors.accent_text))
         self.start_button.setProperty("running", busy)
         self.start_button.setEnabled(state is not EngineState.STOPPING)
+        if self.needs_engine:
+            self.start_button.setText(tr("Installing the engine...") if self.engine_panel.busy else tr("Install the engine"))
+            self.start_button.setEnabled(not self.engine_panel.busy)
         restyle(self.start_button)
         live = state in (EngineState.RUNNING, EngineState.EXTERNAL)
         self.url_label.setText(f'<a href="{url}">{url}</a>' if live and url else "")

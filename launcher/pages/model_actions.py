@@ -10,11 +10,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QMessageBox, QTableWidget, QTabWidget, QWidget
 
-from installer.home import MODEL_DIRS
 from launcher import workers
 from launcher.context import AppContext
 from launcher.i18n import tr
-from launcher.pages.model_tables import state_title
+from launcher.pages.model_tables import kind_titles, state_title
 
 
 class InstalledActions:
@@ -72,7 +71,9 @@ class InstalledActions:
         if entry is not None:
             self.ctx.open_folder(entry.path.parent)
         else:
-            kind = list(MODEL_DIRS)[min(self.tabs.currentIndex(), len(MODEL_DIRS) - 1)]
+            kinds = list(kind_titles())  # the tabs' order; the catalog tab opens the checkpoints' folder
+            index = self.tabs.currentIndex()
+            kind = kinds[index] if 0 <= index < len(kinds) else "checkpoint"
             self.ctx.open_folder(self.ctx.home.models_dir(kind))
 
     def copy_hash(self) -> None:

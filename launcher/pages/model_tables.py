@@ -12,7 +12,8 @@ from launcher.pages.downloads_panel import human_size
 
 
 def kind_titles() -> dict[str, str]:
-    return {"checkpoint": tr("Checkpoints"), "vae": tr("VAE"), "lora": tr("LoRA")}
+    return {"checkpoint": tr("Checkpoints"), "vae": tr("VAE"), "lora": tr("LoRA"), "embedding": tr("Embeddings"),
+            "upscaler": tr("Upscalers")}
 
 
 def state_title(state: str) -> str:

@@ -21,14 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from installer.access import split_list
+from installer.contract import DEVICES, PRECISIONS
 from installer.settings import Settings
 from launcher.context import AppContext
 from launcher.i18n import tr
 from launcher.pages.common import Page, button, muted, row
-
-DEVICES = ("auto", "cuda", "mps", "cpu")
-PRECISIONS = ("auto", "fp16", "bf16", "fp32")
-VRAM_MODES = ("auto", "high", "medium", "low")
 
 
 def _choices() -> dict[str, list[tuple[str, str]]]:
@@ -104,6 +102,7 @@ class SettingsPage(Page):
         form.addRow(tr("Port"), self.port)
         form.addRow("", self.listen)
         form.addRow(tr("API login"), auth)
+        self._access_rows(form)
         form.addRow(tr("Device"), self._combo("device", [(d, d) for d in DEVICES]))
         form.addRow(tr("Precision"), self._combo("precision", [(p, p) for p in PRECISIONS]))
         form.addRow(tr("VRAM mode"), self._combo("vram_mode", _choices()["vram_mode"]))
@@ -115,6 +114,13 @@ class SettingsPage(Page):
             form.addRow("", widget)
         return box
 
+    def _access_rows(self, form: QFormLayout) -> None:
+        """Who else may reach the engine: Host names (with listening on) and CORS sites."""
+        self.allowed_hosts = QLineEdit(placeholderText=tr("this computer's names and addresses"))
+        self.cors_origins = QLineEdit(placeholderText="https://example.com")
+        form.addRow(tr("Allowed host names"), self.allowed_hosts)
+        form.addRow(tr("Sites allowed to use the API (CORS)"), self.cors_origins)
+
     def _network_group(self) -> QGroupBox:
         box, form = _group(tr("Downloads"))
         form.addRow(tr("Download source"), self._combo("download_source", _choices()["download_source"]))
@@ -124,6 +130,10 @@ class SettingsPage(Page):
         form.addRow(tr("Proxy"), self.proxy)
         form.addRow(tr("Hugging Face token"), self.hf_token)
         form.addRow(tr("Civitai token"), self.civitai_token)
+        self.package_index = QLineEdit(placeholderText=tr("empty: the default package index"))
+        self.torch_index = QLineEdit(placeholderText=tr("empty: PyTorch's own index ({variant} becomes cu130, cpu, ...)"))
+        form.addRow(tr("Package index (mirror)"), self.package_index)
+        form.addRow(tr("PyTorch index (mirror)"), self.torch_index)
         return box
 
     def _look_group(self) -> QGroupBox:
@@ -139,6 +149,8 @@ class SettingsPage(Page):
         user, _, password = s.api_auth.partition(":")
         self.auth_user.setText(user)
         self.auth_pass.setText(password)
+        self.allowed_hosts.setText(", ".join(s.allowed_hosts))
+        self.cors_origins.setText(", ".join(s.cors_allow_origins))
         for key, combo in self.combos.items():
             combo.setCurrentIndex(max(0, combo.findData(getattr(s, key))))
         self.open_browser.setChecked(s.open_browser)
@@ -147,6 +159,8 @@ class SettingsPage(Page):
         self.proxy.setText(s.proxy)
         self.hf_token.setText(s.hf_token)
         self.civitai_token.setText(s.civitai_token)
+        self.package_index.setText(s.package_index)
+        self.torch_index.setText(s.torch_index)
         self.shared.clear()
         self.shared.addItems(s.shared_folders)
 
@@ -156,14 +170,19 @@ class SettingsPage(Page):
         data.update(
             port=self.port.value(), listen=self.listen.isChecked(),
             api_auth=f"{user}:{password}" if user or password else "",
+            allowed_hosts=split_list(self.allowed_hosts.text()), cors_allow_origins=split_list(self.cors_origins.text()),
             open_browser=self.open_browser.isChecked(), restart_on_crash=self.restart.isChecked(),
             allow_pickle=self.pickle.isChecked(), proxy=self.proxy.text().strip(),
             hf_token=self.hf_token.text().strip(), civitai_token=self.civitai_token.text().strip(),
+            package_index=self.package_index.text().strip(), torch_index=self.torch_index.text().strip(),
             shared_folders=[self.shared.item(i).text() for i in range(self.shared.count())],
         )
         return data
 
     def save(self) -> bool:
+        if bool(self.auth_user.text().strip()) != bool(self.auth_pass.text().strip()):
+            self.status.setText(tr("Not saved: the API login needs both a user name and a password."))
+            return False
         try:
             merged = Settings.model_validate(self.ctx.settings.model_dump() | self.values())
         except ValidationError as exc:

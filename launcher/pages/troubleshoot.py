@@ -22,6 +22,8 @@ def fix_label(fix: str) -> str | None:
         "choose-port": tr("Use a free port"),
         "free-disk": tr("Open the data folder"),
         "choose-home": tr("Open Settings"),
+        "install-cuda-torch": tr("Repair: install the right PyTorch"),
+        "repair-torch": tr("Repair: install the right PyTorch"),
     }.get(fix)
 
 
@@ -78,6 +80,8 @@ class TroubleshootPage(Page):
             "choose-port": self._free_port,
             "free-disk": lambda: None if self.ctx.open_folder(self.ctx.home.root) else None,
             "choose-home": lambda: self.ctx.show_page.emit("settings"),
+            "install-cuda-torch": self.repair_torch,
+            "repair-torch": self.repair_torch,
         }
         if fix in actions:
             actions[fix]()
@@ -91,6 +95,32 @@ class TroubleshootPage(Page):
             self.ctx.run_check()
 
         workers.submit(lambda _p, _c: enable_long_paths(), on_done=done, on_error=self._failed)
+
+    def repair_torch(self) -> None:
+        """Reinstall the build the decision table picks, through the same atomic installer."""
+        from installer.engine_install.choice import choose
+        from installer.engine_install.facts import from_facts
+        from installer.engine_install.location import layout
+        from launcher.pages.engine_panel import _install, build_request
+
+        if self.ctx.report is None:
+            return
+        request = build_request(self.ctx, choose(from_facts(self.ctx.report.facts)), layout())
+        self.progress.setValue(0)
+        self.progress.show()
+        self.status.setText(tr("Installing the right PyTorch for this card..."))
+
+        def done(_result: Any) -> None:
+            self.progress.hide()
+            self.status.setText(tr("PyTorch was reinstalled for this card; restart the engine to use it."))
+            self.ctx.run_check()
+
+        self.repair_task = workers.submit(lambda progress, cancel: _install(request, progress, cancel), on_done=done,
+                                          on_error=self._failed, on_progress=self._install_progress, name="repair-torch")
+
+    def _install_progress(self, p: Any) -> None:
+        if getattr(p, "total", 0):
+            self.progress.setValue(int(100 * p.done / p.total))
 
     def _free_port(self) -> None:
         from installer.machine.ports import next_free_port

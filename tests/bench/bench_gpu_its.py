@@ -76,17 +76,17 @@ def engine_client(home: Any, device: str, precision: str, model: str) -> tuple[A
 
     from engine import cli
     from engine.server.app import create_app
-    from engine.server.backend import Backend
+    from engine.server.runtime import Runtime
     from engine.server.service import EngineService
 
     config = cli.parse(["--home", str(home.root), "--device", device, "--precision", precision,
                         "--vram-mode", "high", "--model", model], env={}, probe_machine=False)
-    service = EngineService(config, Backend(config))
+    service = EngineService(config, Runtime(config))
     app = create_app(service)
     service.start()
     if not service.ready.wait(600):
         raise RuntimeError(f"engine did not start: {service.startup_error!r}")
-    return service, TestClient(app)
+    return service, TestClient(app, base_url="http://127.0.0.1:7860")  # a Host name the engine answers
 
 
 def time_engine(client: Any, size: int, steps: int) -> float:

@@ -16,12 +16,13 @@ from PIL import Image
 
 from engine import cli
 from engine.server.app import ServerThread, create_app
-from engine.server.backend import Backend
+from engine.server.runtime import Runtime
 from engine.server.service import EngineService
 from installer.home import Home
 from tests.engine.tinymodels import write_tiny_checkpoint, write_tiny_lora, write_tiny_vae
 
 SMALL = {"width": 64, "height": 64, "steps": 2, "seed": 11}
+LOCAL_BASE = "http://127.0.0.1:7860"  # the engine answers only Host names of this machine, with its port
 
 
 @dataclass
@@ -56,12 +57,12 @@ def populated_engine(tmp_path_factory: Any, name: str) -> Iterator[Engine]:
 @contextmanager
 def running_engine(home: Home, *flags: str) -> Iterator[Engine]:
     config = config_for(home, *flags)
-    service = EngineService(config, Backend(config))
+    service = EngineService(config, Runtime(config))
     app = create_app(service)
     service.start()
     assert service.ready.wait(180), f"engine did not start: {service.startup_error!r}"
     try:
-        with TestClient(app, raise_server_exceptions=False) as client:
+        with TestClient(app, base_url=LOCAL_BASE, raise_server_exceptions=False) as client:
             yield Engine(service, client, home)
     finally:
         service.stop(5)

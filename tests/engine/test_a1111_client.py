@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ import pytest
 from PIL import Image
 
 from installer.home import Home
+from tests.conftest import free_port
 from tests.engine.server_helpers import populate
 from tests.engine.test_startup import STARTUP_LINE, EngineProcess
 
@@ -22,18 +22,12 @@ webuiapi = pytest.importorskip("webuiapi")
 SMALL: dict[str, Any] = {"width": 64, "height": 64, "steps": 2, "cfg_scale": 5.0, "sampler_name": "Euler"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     home = Home(tmp_path_factory.mktemp("a1111-client-home"))
     home.ensure()
     populate(home)
-    port = _free_port()
+    port = free_port()
     engine = EngineProcess(home, "--port", str(port), "--model", "tiny.safetensors")
     try:
         engine.wait_line(STARTUP_LINE, timeout=240)

@@ -121,3 +121,28 @@ def test_junk_never_crashes_the_engine(engine) -> None:
         r = engine.client.post(path, content=b"{not json", headers={"content-type": "application/json"})
         assert r.status_code == 422
     assert engine.client.post("/sdapi/v1/txt2img", json=SMALL).status_code == 200
+
+
+@pytest.mark.parametrize(("path", "body", "status", "field"), [
+    ("/sdapi/v1/txt2img", {**SMALL, "width": 65}, 422, "width"),
+    ("/sdapi/v1/txt2img", {**SMALL, "sampler_name": "Euler z"}, 422, "sampler_name"),
+    ("/sdapi/v1/txt2img", {**SMALL, "prompt": "x <lora:nope:1>"}, 404, "prompt"),
+    ("/sdapi/v1/txt2img", {**SMALL, "negative_prompt": "x <lora:nope:1>"}, 404, "negative_prompt"),
+    ("/sdapi/v1/txt2img", {**SMALL, "override_settings": {"sd_model_checkpoint": "gone"}}, 404,
+     "override_settings.sd_model_checkpoint"),
+    ("/sdapi/v1/img2img", {**SMALL, "init_images": [png_b64(), "aGVsbG8="]}, 422, "init_images[1]"),
+    ("/sdapi/v1/options", {"sd_vae": "nope.pt"}, 404, "sd_vae"),
+    ("/sdapi/v1/options", {"sd_model_checkpoint": "../../etc/passwd"}, 422, "sd_model_checkpoint"),
+    ("/sdapi/v1/options", {"CLIP_stop_at_last_layers": 0}, 422, "CLIP_stop_at_last_layers"),
+])
+def test_error_json_names_the_field_as_data(engine, path, body, status, field) -> None:
+    r = engine.client.post(path, json=body)
+    assert r.status_code == status, r.text
+    reply = r.json()
+    assert reply["field"] == field and reply["detail"].startswith(f"{field}:")
+    assert {"error", "detail", "hint", "field"} <= set(reply)
+
+
+def test_an_error_about_no_field_says_null(engine) -> None:
+    r = engine.client.post("/sdapi/v1/png-info", json=[])
+    assert r.status_code == 422 and r.json()["field"] is None

@@ -18,7 +18,7 @@ def test_a1111s_example_line_exactly() -> None:
     assert text == (
         "a cat\n"
         "Steps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 298495402, "
-        "Size: 512x512, Model hash: 3e71f329d8, Model: photorealisticAllPurpose_v30, RNG: CPU, "
+        "Size: 512x512, Model hash: 3e71f329d8, Model: photorealisticAllPurpose_v30, "
         f"Version: {version()}"
     )
 
@@ -36,7 +36,7 @@ def test_everything_in_order_with_quoting() -> None:
     assert lines[2] == (
         "Steps: 20, Sampler: Euler a, Schedule type: Automatic, CFG scale: 6.5, Seed: 5, Size: 512x768, "
         "Model hash: aaaaaaaaaa, Model: m, VAE hash: bbbbbbbbbb, VAE: vae-ft-mse.safetensors, "
-        "Denoising strength: 0.45, Clip skip: 2, RNG: CPU, Hires upscale: 1.5, Hires steps: 10, "
+        "Denoising strength: 0.45, Clip skip: 2, Hires upscale: 1.5, Hires steps: 10, "
         'Hires upscaler: Latent, Lora hashes: "add_detail: 47aaaf0d2945, style: 123456789abc", '
         f"Version: {version()}"
     )
@@ -76,6 +76,16 @@ def test_reads_older_a1111_and_forge_infotexts() -> None:
     assert parsed["Clip skip"] == "2" and parsed["Hires upscaler"] == "R-ESRGAN 4x+"
     assert parsed["Lora hashes"] == "detail: 47aaaf0d2945" and parsed["Module 1"] == "some-module"
     assert parsed["Version"] == "f2.0.1v1.10.1-previous-313"
+    assert parsed["RNG"] == "GPU"  # A1111 writes no RNG for its default source
+
+
+def test_noise_source_and_eta_noise_seed_delta_as_a1111_writes_them() -> None:
+    line = build(GenParams(randn_source="NV", eta_noise_seed_delta=31337), MODEL, 1).split("\n")[-1]
+    assert "ENSD: 31337, RNG: NV, Version" in line  # Euler a: an ancestral sampler, so ENSD counts
+    line = build(GenParams(sampler_name="DPM++ 2M", randn_source="CPU", eta_noise_seed_delta=31337), MODEL, 1)
+    assert "ENSD" not in line and "RNG: CPU" in line  # no step noise: A1111 leaves ENSD out
+    assert "RNG" not in build(GenParams(), MODEL, 1)
+    assert parse(build(GenParams(randn_source="CPU"), MODEL, 1))["RNG"] == "CPU"
 
 
 def test_prompt_only_text_has_no_parameters() -> None:

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from engine.models.demo import ensure_demo_model
-from engine.models.errors import ModelBrokenError, ModelNotFoundError, UnsupportedModelError
+from engine.models.errors import UnsupportedModelError
 from engine.models.loader import load_checkpoint, unload
+from installer.errors import BrokenModelError, ModelNotFoundError
 from tests.engine.tinymodels import refuse_sockets, write_tiny_checkpoint, write_tiny_lora
 
 
@@ -68,7 +69,7 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_truncated_file_is_broken(tmp_path: Path) -> None:
     path = write_tiny_checkpoint(tmp_path / "cut.safetensors")
     path.write_bytes(path.read_bytes()[:-5000])
-    with pytest.raises(ModelBrokenError, match="truncated") as err:
+    with pytest.raises(BrokenModelError, match="truncated") as err:
         load_checkpoint(path)
     assert err.value.code == "model-broken"
 
@@ -130,7 +131,8 @@ class RecordingPipe:
 def test_vram_modes_choose_the_offload(device, mode, call, in_effect) -> None:
     import torch
 
-    from engine.models.placement import place, resolve_dtype
+    from engine.models.device import resolve_dtype
+    from engine.models.placement import place
 
     pipe = RecordingPipe()
     assert place(pipe, torch.device(device), mode) == in_effect

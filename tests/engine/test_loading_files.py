@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.models.errors import ModelBrokenError, ModelNotFoundError, PickleRefusedError
+from engine.models.errors import PickleRefusedError
 from engine.models.loader import load_checkpoint, switch_model
+from installer.errors import BrokenModelError, ModelNotFoundError
 from tests.engine.tinymodels import refuse_sockets, write_ckpt, write_tiny_checkpoint
 
 
@@ -59,7 +60,7 @@ def test_ckpt_with_pickled_code_is_refused_before_it_runs(tmp_path: Path) -> Non
 def test_damaged_ckpt_is_broken(tmp_path: Path) -> None:
     path = write_ckpt(tmp_path / "cut.ckpt", "sd1")
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    with pytest.raises(ModelBrokenError):
+    with pytest.raises(BrokenModelError):
         load_checkpoint(path)
 
 
@@ -70,13 +71,13 @@ def test_checkpoint_missing_tensors_is_named_broken(tmp_path: Path) -> None:
     state = load_file(str(full))
     del state["model.diffusion_model.out.2.weight"]
     save_file(state, str(tmp_path / "partial.safetensors"), metadata={"maple.config": "tiny-sd1"})
-    with pytest.raises(ModelBrokenError, match="lacks weights.*model.diffusion_model.out.2.weight"):
+    with pytest.raises(BrokenModelError, match="lacks weights.*model.diffusion_model.out.2.weight"):
         load_checkpoint(tmp_path / "partial.safetensors")
 
 
 def test_wrong_shapes_are_broken_not_a_crash(tmp_path: Path) -> None:
     path = write_tiny_checkpoint(tmp_path / "mismatch.safetensors", "sd1", metadata={"maple.config": "tiny-sd1-inpaint"})
-    with pytest.raises(ModelBrokenError, match="does not load"):
+    with pytest.raises(BrokenModelError, match="does not load"):
         load_checkpoint(path)
 
 
@@ -95,7 +96,7 @@ def test_failed_switch_keeps_the_current_model_working(tmp_path: Path) -> None:
     before = image(current)
     broken = tmp_path / "broken.safetensors"
     broken.write_bytes(b"version https://git-lfs.github.com/spec/v1\noid sha256:0\nsize 1\n")
-    with pytest.raises(ModelBrokenError, match="git-LFS"):
+    with pytest.raises(BrokenModelError, match="git-LFS"):
         switch_model(current, broken)
     with pytest.raises(ModelNotFoundError):
         switch_model(current, tmp_path / "gone.safetensors")

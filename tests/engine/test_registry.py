@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from engine.models.demo import ensure_demo_model
-from engine.models.errors import ModelNotFoundError, UnsafeModelPathError
 from engine.models.registry import ModelRegistry
+from installer.errors import ModelNotFoundError, UnsafePathError
 from installer.home import Home
 from installer.store.hash_cache import HashCache
 from tests.engine.tinymodels import (
@@ -75,9 +75,9 @@ def test_unknown_name_lists_what_exists(filled: Home) -> None:
 @pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "..\\..\\x.safetensors", "C:\\x.ckpt",
                                   "anime/../../outside.safetensors"])
 def test_names_leaving_the_model_folders_are_refused(filled: Home, name: str) -> None:
-    with pytest.raises(UnsafeModelPathError) as err:
+    with pytest.raises(UnsafePathError) as err:
         ModelRegistry(filled).find_checkpoint(name)
-    assert err.value.code == "unsafe-path"
+    assert err.value.code == "unsafe-name" and err.value.status == 422
 
 
 def test_refresh_sees_new_and_removed_files(filled: Home) -> None:

@@ -47,8 +47,12 @@ def a1111_exponential(n: int) -> list[float]:
 def test_the_list_has_a1111s_names_and_the_api_shapes() -> None:
     assert sorted(s.name for s in SAMPLERS) == sorted(NAMES)
     assert SAMPLERS[0].as_api() == {"name": "DPM++ 2M", "aliases": ["k_dpmpp_2m"], "options": {"scheduler": "karras"}}
-    assert [t.label for t in SCHEDULE_TYPES] == ["Automatic", "Uniform", "Karras", "Exponential"]
-    assert SCHEDULE_TYPES[2].as_api()["name"] == "karras"
+    assert [t.label for t in SCHEDULE_TYPES] == ["Automatic", "Uniform", "Karras", "Exponential", "Polyexponential",
+                                                 "SGM Uniform", "Align Your Steps", "Simple", "Normal", "DDIM", "Beta"]
+    assert SCHEDULE_TYPES[2].as_api() == {"name": "karras", "label": "Karras", "aliases": None, "default_rho": 7.0,
+                                          "need_inner_model": False}
+    assert SCHEDULE_TYPES[5].as_api()["aliases"] == ["SGMUniform"]
+    assert find_schedule_type("sgmuniform").label == "SGM Uniform"
 
 
 def test_names_aliases_and_errors() -> None:
@@ -89,11 +93,11 @@ def test_automatic_uses_linspace_so_the_first_sigma_is_sigma_max() -> None:
 
 
 def test_automatic_means_each_samplers_own_default() -> None:
-    assert make_scheduler("DPM++ 2M", "Automatic", SD15_SCHEDULER).config.use_karras_sigmas
-    sde = make_scheduler("DPM++ 2M SDE", "Automatic", SD15_SCHEDULER).config
-    assert sde.use_exponential_sigmas and sde.algorithm_type == "sde-dpmsolver++"
-    assert not make_scheduler("DPM++ 2M", "Uniform", SD15_SCHEDULER).config.use_karras_sigmas
-    assert make_scheduler("DDIM", "Karras", SD15_SCHEDULER).config.timestep_spacing == "leading"
+    assert make_scheduler("DPM++ 2M", "Automatic", SD15_SCHEDULER).a1111_schedule == "karras"
+    sde = make_scheduler("DPM++ 2M SDE", "Automatic", SD15_SCHEDULER)
+    assert sde.a1111_schedule == "exponential" and sde.config.algorithm_type == "sde-dpmsolver++"
+    assert make_scheduler("DPM++ 2M", "Uniform", SD15_SCHEDULER).a1111_schedule == "uniform"
+    assert make_scheduler("DDIM", "Karras", SD15_SCHEDULER).a1111_stepping == "ddim"
 
 
 def test_schedulers_are_built_once_per_config() -> None:

@@ -28,21 +28,21 @@ def url(engine):
 
 def test_concurrent_requests_all_finish_one_at_a_time(engine, url) -> None:
     seen_jobs = []
-    original = engine.service.backend.models.generate
+    original = engine.service.runtime.generate
 
     def counting(params, control):
         seen_jobs.append(params.seed)
         assert engine.service.worker.pending >= 1
         return original(params, control)
 
-    engine.service.backend.models.generate = counting
+    engine.service.runtime.generate = counting
     try:
         with ThreadPoolExecutor(6) as pool:
             futures = [pool.submit(httpx.post, f"{url}/sdapi/v1/txt2img", json={**SMALL, "seed": 100 + i}, timeout=120)
                        for i in range(6)]
             replies = [f.result() for f in futures]
     finally:
-        engine.service.backend.models.generate = original
+        engine.service.runtime.generate = original
     assert [r.status_code for r in replies] == [200] * 6
     assert sorted(json.loads(r.json()["info"])["seed"] for r in replies) == [100 + i for i in range(6)]
     assert sorted(seen_jobs) == [100 + i for i in range(6)]
@@ -95,17 +95,17 @@ def test_skip_moves_on_to_the_next_batch(engine, url) -> None:
 
 
 def test_out_of_memory_is_a_clear_error_and_the_engine_keeps_serving(engine, url) -> None:
-    models = engine.service.backend.models
-    original = models.generate
+    runtime = engine.service.runtime
+    original = runtime.generate
 
     def oom(params, control):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
 
-    models.generate = oom
+    runtime.generate = oom
     try:
         r = httpx.post(f"{url}/sdapi/v1/txt2img", json=SMALL, timeout=60)
     finally:
-        models.generate = original
+        runtime.generate = original
     assert r.status_code == 507
     body = r.json()
     assert body["error"] == "out-of-memory" and "Tried to allocate" in body["detail"]
@@ -114,12 +114,12 @@ def test_out_of_memory_is_a_clear_error_and_the_engine_keeps_serving(engine, url
 
 
 def test_unexpected_failure_is_reported_not_fatal(engine, url) -> None:
-    models = engine.service.backend.models
-    original = models.generate
-    models.generate = lambda params, control: 1 / 0
+    runtime = engine.service.runtime
+    original = runtime.generate
+    runtime.generate = lambda params, control: 1 / 0
     try:
         r = httpx.post(f"{url}/sdapi/v1/txt2img", json=SMALL, timeout=60)
     finally:
-        models.generate = original
+        runtime.generate = original
     assert r.status_code == 500 and r.json()["error"] == "internal" and "ZeroDivisionError" in r.json()["detail"]
     assert httpx.post(f"{url}/sdapi/v1/txt2img", json=SMALL, timeout=60).status_code == 200

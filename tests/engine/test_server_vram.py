@@ -9,7 +9,7 @@ import pytest
 
 from engine import cli
 from engine.models import loader
-from engine.server.backend import Backend
+from engine.server.runtime import Runtime
 from engine.server.timing import StartupTimer
 from installer.machine import report as machine
 from installer.machine.verdicts import Recommendation
@@ -38,31 +38,31 @@ def loads(monkeypatch) -> list[tuple[str, str]]:
     return seen
 
 
-def _backend(home, *flags: str) -> Backend:
+def _runtime(home, *flags: str) -> Runtime:
     ckpts = home.models_dir("checkpoint")
     write_tiny_checkpoint(ckpts / "one.safetensors", "sd1")
     write_tiny_checkpoint(ckpts / "xl.safetensors", "sdxl")
     # the device stays the CPU (the test has no GPU); the VRAM mode is what the machine check says
     config = cli.parse(["--home", str(home.root), "--device", "cpu", "--model", "one.safetensors", *flags],
                        env={}, probe_machine=False)
-    backend = Backend(config)
-    backend.startup(StartupTimer())
-    return backend
+    runtime = Runtime(config)
+    runtime.startup(StartupTimer())
+    return runtime
 
 
 def test_auto_gives_sdxl_medium_and_sd1_high(home, loads) -> None:
-    backend = _backend(home, "--vram-mode", "auto")
-    assert loads == [("one.safetensors", "high")] and backend.vram_mode_name == "high"
-    backend.apply_options({"sd_model_checkpoint": "xl.safetensors"})
-    assert loads[-1] == ("xl.safetensors", "medium") and backend.vram_mode_name == "medium"
-    backend.apply_options({"sd_model_checkpoint": "one.safetensors"})
-    assert loads[-1] == ("one.safetensors", "high") and backend.vram_mode_name == "high"
+    runtime = _runtime(home, "--vram-mode", "auto")
+    assert loads == [("one.safetensors", "high")] and runtime.vram_mode_name == "high"
+    runtime.apply_options({"sd_model_checkpoint": "xl.safetensors"})
+    assert loads[-1] == ("xl.safetensors", "medium") and runtime.vram_mode_name == "medium"
+    runtime.apply_options({"sd_model_checkpoint": "one.safetensors"})
+    assert loads[-1] == ("one.safetensors", "high") and runtime.vram_mode_name == "high"
 
 
 def test_a_mode_asked_for_applies_to_every_model(home, loads) -> None:
-    backend = _backend(home, "--vram-mode", "low")
-    backend.apply_options({"sd_model_checkpoint": "xl.safetensors"})
-    assert loads == [("one.safetensors", "low"), ("xl.safetensors", "low")] and backend.vram_mode_name == "low"
+    runtime = _runtime(home, "--vram-mode", "low")
+    runtime.apply_options({"sd_model_checkpoint": "xl.safetensors"})
+    assert loads == [("one.safetensors", "low"), ("xl.safetensors", "low")] and runtime.vram_mode_name == "low"
 
 
 def test_parse_with_the_machine_check_keeps_the_sdxl_mode(home, monkeypatch) -> None:

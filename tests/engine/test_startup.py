@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from installer.home import Home
+from tests.conftest import free_port
 from tests.engine.server_helpers import SMALL
 from tests.engine.tinymodels import write_tiny_checkpoint
 
@@ -72,15 +73,9 @@ def tiny_home(home: Home) -> Home:
     return home
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_start_lines_port_fallback_serving_and_sigterm(tiny_home: Home) -> None:
     busy = socket.socket()
-    busy.bind(("127.0.0.1", _free_port()))
+    busy.bind(("127.0.0.1", free_port()))
     busy.listen(1)
     port = busy.getsockname()[1]
     engine = EngineProcess(tiny_home, "--port", str(port))
@@ -111,7 +106,7 @@ def test_start_lines_port_fallback_serving_and_sigterm(tiny_home: Home) -> None:
 
 def test_exits_when_the_parent_goes_away(tiny_home: Home) -> None:
     parent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-    engine = EngineProcess(tiny_home, "--port", str(_free_port()), "--parent-pid", str(parent.pid))
+    engine = EngineProcess(tiny_home, "--port", str(free_port()), "--parent-pid", str(parent.pid))
     try:
         engine.wait_line(URL_LINE, 60)
         time.sleep(0.5)
@@ -126,7 +121,7 @@ def test_exits_when_the_parent_goes_away(tiny_home: Home) -> None:
 
 
 def test_exits_when_stdin_closes(tiny_home: Home) -> None:
-    engine = EngineProcess(tiny_home, "--port", str(_free_port()), "--parent-pid", str(os.getpid()),
+    engine = EngineProcess(tiny_home, "--port", str(free_port()), "--parent-pid", str(os.getpid()),
                            stdin=subprocess.PIPE)
     try:
         engine.wait_line(URL_LINE, 60)
@@ -142,7 +137,7 @@ def test_exits_when_stdin_closes(tiny_home: Home) -> None:
 
 def test_stdin_is_not_watched_without_a_launcher(tiny_home: Home) -> None:
     """A plain start with an empty pipe as stdin (CI, ``echo | maple-engine``) keeps running."""
-    engine = EngineProcess(tiny_home, "--port", str(_free_port()), stdin=subprocess.PIPE)
+    engine = EngineProcess(tiny_home, "--port", str(free_port()), stdin=subprocess.PIPE)
     try:
         engine.wait_line(URL_LINE, 60)
         assert engine.proc.stdin is not None
@@ -154,7 +149,7 @@ def test_stdin_is_not_watched_without_a_launcher(tiny_home: Home) -> None:
 
 
 def test_shutdown_endpoint_stops_the_process(tiny_home: Home) -> None:
-    port = _free_port()
+    port = free_port()
     engine = EngineProcess(tiny_home, "--port", str(port))
     try:
         engine.wait_line(STARTUP_LINE)
@@ -175,7 +170,7 @@ MAPLE_LINES = re.compile("|".join([
 def test_console_holds_only_maples_lines(home: Home) -> None:
     """A start that makes the libraries talk (bf16 casts, their verbosity turned up in the inherited
     environment, a first generation) still shows only Maple's own lines."""
-    port = _free_port()
+    port = free_port()
     loud = {"TRANSFORMERS_VERBOSITY": "info", "DIFFUSERS_VERBOSITY": "info", "HF_HUB_DISABLE_PROGRESS_BARS": "0"}
     engine = EngineProcess(home, "--port", str(port), "--precision", "bf16", env_extra=loud)
     try:

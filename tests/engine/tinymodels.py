@@ -21,7 +21,8 @@ from engine.models.configs import TINY_CONFIGS, config_dir
 from engine.models.ldm_keys import vae_to_ldm
 from engine.models.synth import build_checkpoint, instantiate, random_weights, write_checkpoint
 
-VARIANTS = {"sd1": "tiny-sd1", "sd1-inpaint": "tiny-sd1-inpaint", "sd2": "tiny-sd2", "sdxl": "tiny-sdxl"}
+VARIANTS = {"sd1": "tiny-sd1", "sd1-inpaint": "tiny-sd1-inpaint", "sd2": "tiny-sd2", "sdxl": "tiny-sdxl",
+            "sdxl-inpaint": "tiny-sdxl-inpaint"}
 # The tiny SD1 UNet's attention projections a LoRA can target, in diffusers and LDM naming.
 UNET_LORA_TARGETS = {
     "down_blocks_0_attentions_0": "input_blocks_1_1",

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import SimpleNamespace
+from typing import Any
 
 import pynvml
 
+from installer.machine.adapters import Adapter
 from installer.machine.longpaths import LongPaths
 from installer.machine.probes import PortInfo, TorchInfo
 from installer.machine.report import Probes
@@ -18,11 +20,22 @@ from installer.machine.report import Probes
 GIB = 1024**3
 MIB = 1024**2
 CUDA_TORCH = TorchInfo("2.4.1+cu121", "cuda", "12.1")
+# Compute capabilities of the cards the tests name (NVIDIA's CUDA GPUs list); a GPU given as
+# (name, bytes, (major, minor)) overrides this, and a name not here has none (NVML says "not supported").
+CAPABILITIES = {
+    "GTX 1050 Ti": (6, 1), "GTX 1080": (6, 1), "GTX 1660": (7, 5), "GTX 970": (5, 2),
+    "RTX 2060": (7, 5), "RTX 3060": (8, 6), "RTX 3070": (8, 6), "RTX 4070": (8, 9), "RTX 4090": (8, 9),
+    "RTX 5070": (12, 0), "RTX 5090": (12, 0), "Tesla K80": (3, 7), "Tesla V100": (7, 0), "H100": (9, 0),
+}
+
+
+def capability_of(name: str) -> tuple[int, int] | None:
+    return next((cc for key, cc in CAPABILITIES.items() if key in name), None)
 
 
 @dataclass
 class FakeNvml:
-    gpus: list[tuple[str, int]] = field(default_factory=list)  # (name, total bytes)
+    gpus: list[tuple[Any, ...]] = field(default_factory=list)  # (name, total bytes[, (major, minor)])
     driver: str | bytes = "550.54.14"
     cuda: int = 12040
     init_error: int | None = None  # an NVML_ERROR_* code raised by nvmlInit
@@ -50,6 +63,13 @@ class FakeNvml:
 
     def nvmlDeviceGetName(self, handle: int) -> str:
         return self.gpus[handle][0]
+
+    def nvmlDeviceGetCudaComputeCapability(self, handle: int) -> tuple[int, int]:
+        gpu = self.gpus[handle]
+        capability = gpu[2] if len(gpu) > 2 else capability_of(gpu[0])
+        if capability is None:
+            raise pynvml.NVMLError(pynvml.NVML_ERROR_NOT_SUPPORTED)
+        return capability
 
     def nvmlDeviceGetMemoryInfo(self, handle: int) -> SimpleNamespace:
         if self.memory_error is not None:
@@ -87,6 +107,7 @@ def probes(
     port: PortInfo | None = None,
     platform: str = "linux",
     arch: str = "x86_64",
+    adapters: tuple[Adapter, ...] = (),
 ) -> Probes:
     """A whole fixed machine; every part can be replaced."""
     torch_info = torch or TorchInfo(None)
@@ -100,4 +121,5 @@ def probes(
         platform=platform,
         arch=arch,
         python=lambda: "3.11.9",
+        adapters=lambda: adapters,
     )

@@ -26,6 +26,7 @@ class Faults:
     retry_after: str | None = None
     cuts: int = 0  # requests cut at a random offset of their body
     ignore_range: int = 0  # range requests answered 200 with the whole file (-1: always)
+    honour_first: int = 0  # range requests answered properly before ignore_range applies
     wrong_offset: int = 0  # range requests answered 206 from the wrong offset
     short_length: int = 0  # replies whose Content-Length is smaller than the body (body cut to it)
     long_length: int = 0  # replies whose Content-Length is larger than the body sent
@@ -136,7 +137,7 @@ class Handler(BaseHTTPRequestHandler):
         f = res.faults
         rng = self._range(res)
         with self.server.lock:
-            if rng and _take(f, "ignore_range"):
+            if rng and not _take(f, "honour_first") and _take(f, "ignore_range"):
                 rng = None
             wrong = rng is not None and _take(f, "wrong_offset")
             cut = _take(f, "cuts")

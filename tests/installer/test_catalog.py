@@ -18,7 +18,8 @@ from installer.store.catalog import (
 )
 
 REQUIRED = {"sd15", "anything-v5", "sdxl-base", "vae-ft-mse", "kl-f8-anime2", "sdxl-vae", "sdxl-vae-fp16-fix",
-            "lcm-lora-sd15", "lcm-lora-sdxl", "add-detail", "taesd"}
+            "lcm-lora-sd15", "lcm-lora-sdxl", "add-detail", "taesd",
+            "realesrgan-x4plus", "realesrgan-x4plus-anime-6b", "4x-ultrasharp", "swinir-4x"}
 # Figures confirmed by several public sources (FACTS: model-catalog-facts.json, confirmed=true).
 CONFIRMED = {
     "sd15": (4265146304, "6ce0161689b3853acaa03779ec93eafe75a02f4ced659bee03f50797806fa2fa"),
@@ -29,12 +30,14 @@ CONFIRMED = {
     "taesd": (9793292, "db169d69145ec4ff064e49d99c95fa05d3eb04ee453de35824a6d0f325513549"),
 }
 NOT_CONFIRMED = {"anything-v5", "anything-v5-ink", "add-detail", "taesd-decoder"}
+UPSCALERS = {"realesrgan-x4plus": "RealESRGAN_x4plus.pth", "realesrgan-x4plus-anime-6b": "RealESRGAN_x4plus_anime_6B.pth",
+             "4x-ultrasharp": "4x-UltraSharp.pth", "swinir-4x": "SwinIR_4x.pth"}
 
 
 def test_the_built_in_catalog_has_the_models_users_expect() -> None:
     catalog = load_catalog()
     assert {e.id for e in catalog} >= REQUIRED
-    assert {e.kind for e in catalog} == {"checkpoint", "vae", "lora", "taesd"}
+    assert {e.kind for e in catalog} == {"checkpoint", "vae", "lora", "taesd", "upscaler"}
     for entry_id, (size, sha) in CONFIRMED.items():
         entry = catalog.get(entry_id)
         assert (entry.size, entry.sha256, entry.verified) == (size, sha, True)
@@ -48,6 +51,18 @@ def test_only_confirmed_figures_are_marked_verified() -> None:
     decoder = catalog.get("taesd-decoder")
     assert decoder.size is None and decoder.sha256 is None and "download time" in decoder.note
     assert all(e.size and e.sha256 for e in catalog if e.verified)
+
+
+def test_upscalers_have_their_usual_file_names_and_no_unconfirmed_figures() -> None:
+    catalog = load_catalog()
+    for entry_id, file_name in UPSCALERS.items():
+        entry = catalog.get(entry_id)
+        assert (entry.kind, entry.file) == ("upscaler", file_name)
+        # model-catalog-facts.json confirms no upscaler's size or sha256: both are taken at download time
+        assert (entry.size, entry.sha256, entry.verified) == (None, None, False)
+        assert len(entry.sources) >= 2, entry_id  # the original and a mirror
+    assert catalog.get("realesrgan-x4plus").url("github").startswith("https://github.com/xinntao/Real-ESRGAN/")
+    assert "licyks/sd-upscaler-models" in (catalog.get("realesrgan-x4plus-anime-6b").url("modelscope") or "")
 
 
 def test_every_entry_is_described_in_english_and_chinese() -> None:

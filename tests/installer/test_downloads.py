@@ -24,12 +24,6 @@ from tests.installer.fault_server import Faults, FaultServer
 __all__ = ["small_pieces"]
 
 
-@pytest.fixture
-def server():
-    with FaultServer() as srv:
-        yield srv
-
-
 def test_download_verified_and_renamed(server: FaultServer, tmp_path: Path) -> None:
     data = payload(300_000)
     url = server.add("/m.safetensors", data)

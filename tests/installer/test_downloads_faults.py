@@ -34,12 +34,6 @@ __all__ = ["small_pieces"]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def server():
-    with FaultServer() as srv:
-        yield srv
-
-
 @pytest.mark.parametrize(
     ("body", "faults"),
     [

@@ -4,27 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from installer.downloads import DownloadManager, DownloadProgress
-from tests.installer.dl_helpers import FAST, payload, spec_for
+from tests.installer.dl_helpers import FAST, payload, spec_for, wait_for
 from tests.installer.fault_server import Faults, FaultServer
-
-
-@pytest.fixture
-def server():
-    with FaultServer() as srv:
-        yield srv
-
-
-def wait_for(cond: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 class Updates:

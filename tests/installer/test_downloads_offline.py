@@ -22,12 +22,6 @@ NOWHERE = "http://models.maple-test.invalid/m.safetensors"
 
 
 @pytest.fixture
-def server():
-    with FaultServer() as srv:
-        yield srv
-
-
-@pytest.fixture
 def closed_port_url() -> str:
     with socket.socket() as s:  # bound, never listening, closed: the connection is refused
         s.bind(("127.0.0.1", 0))

@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from installer.downloads import DownloadManager
 from installer.home import Home
-from tests.installer.dl_helpers import FAST, payload, spec_for
+from tests.installer.dl_helpers import FAST, payload, spec_for, wait_for
 from tests.installer.fault_server import Faults, FaultServer
-
-
-@pytest.fixture
-def server():
-    with FaultServer() as srv:
-        yield srv
-
-
-def wait_for(cond: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def job_of(manager: DownloadManager, job_id: str):  # type: ignore[no-untyped-def]

@@ -14,12 +14,6 @@ from tests.installer.dl_helpers import FAST, payload, sha
 from tests.installer.fault_server import Faults, FaultServer
 
 
-@pytest.fixture
-def server():
-    with FaultServer() as srv:
-        yield srv
-
-
 def test_hugging_face_link_takes_size_and_hash_from_headers(server: FaultServer, home, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(dl_http, "HF_HOSTS", {"127.0.0.1"})
     data = payload(30_000)

@@ -116,7 +116,8 @@ def test_missing_torch_is_a_blocker(home):
 
 
 def test_cpu_torch_on_an_nvidia_machine_says_torch_cannot_use_the_gpu(home):
-    report = check(home, probes=probes(FakeNvml([RTX_4090]), torch=TorchInfo("2.13.0+cpu", "cpu")))
+    nvml = FakeNvml([RTX_4090], driver="580.95.05", cuda=13000)  # a driver the CUDA 13.0 build runs on
+    report = check(home, probes=probes(nvml, torch=TorchInfo("2.13.0+cpu", "cpu")))
     torch = report.finding("torch")
     assert (torch.verdict, torch.fix) == (Verdict.WARNING, "install-cuda-torch")
     assert report.recommendation.device == "cpu"

@@ -18,6 +18,7 @@ from installer.machine.gpu import probe_nvml
 from installer.machine.probes import _linux_cpu_model, cpu_model, probe_torch, torch_build
 from installer.machine.report import check
 from installer.machine.verdicts import Verdict
+from tests.conftest import free_port
 
 EXPECTED_IDS = ["gpu", "torch", "ram", "disk", "cpu", "python", "long-paths", "home-path-length",
                 "home-path-ascii", "port"]
@@ -86,12 +87,6 @@ def test_real_check_on_this_machine(home):
     assert report.finding("port").verdict is Verdict.OK
     assert os.path.samefile(report.facts.disk.path, home.root)
     assert elapsed < 2.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import socket
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import free_port
+
+__all__ = ["FAKE_ENGINE", "free_port"]
+
 FAKE_ENGINE = Path(__file__).with_name("fake_engine.py")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -32,7 +29,6 @@ def port() -> int:
 def make_window(qtbot, home, fake_program, port) -> Iterator[Callable[..., object]]:
     """Build a MainWindow (not shown unless asked); every engine it started is gone afterwards."""
     from installer.settings import Settings
-    from launcher import workers
     from launcher.startup import build_window
 
     made = []
@@ -56,13 +52,7 @@ def make_window(qtbot, home, fake_program, port) -> Iterator[Callable[..., objec
 
     yield make
     for window in made:
-        window.ctx.engine.shutdown_blocking(2000)
-        for page in window.pages.values():
-            stop = getattr(page, "shutdown", None)
-            if callable(stop):
-                stop()
-        window.ctx.downloads.shutdown()
-    workers.wait_all(5000)
+        window.shut_down(engine_ms=2000, workers_ms=5000)
     from launcher import i18n
 
     i18n.install("en")

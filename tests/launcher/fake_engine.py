@@ -1,7 +1,8 @@
 """A scripted stand-in for ``python -m engine``: same flags, same console lines, same endpoints.
 
 FAKE_ENGINE_MODE picks the script:
-  ok        bind, print the start-up lines, serve /maple/v1/ready and /maple/v1/shutdown
+  ok        bind, print the start-up lines (and, started by Maple, the ready line), serve
+            /maple/v1/ready and /maple/v1/shutdown
   crash     print a CUDA out-of-memory traceback and exit with code 3
   stubborn  like ok, but ignores shutdown and starts a child that ignores SIGTERM (tree kill)
   startfail binds and serves, then says its start-up failed (and keeps running, as the engine does)
@@ -20,6 +21,11 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script: find Maple's packages
+
+from installer.contract import EngineReady, ready_line  # noqa: E402
 
 
 def parse() -> argparse.Namespace:
@@ -97,6 +103,8 @@ def main() -> int:
         return 0
     ready.set()
     print("Startup time: 0.4s (import torch: 0.1s, load model: 0.1s)", flush=True)
+    if args.parent_pid:  # started by Maple's launcher, as the engine
+        print(ready_line(EngineReady(f"http://127.0.0.1:{args.port}", 0.4)), flush=True)
     if args.parent_pid:
         threading.Thread(target=watch_parent, args=(args.parent_pid, stop), daemon=True).start()
     if mode == "stubborn":

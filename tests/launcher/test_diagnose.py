@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from installer.contract import EngineReady, read_ready_line, ready_line
 from launcher.engine import console_lines
 from launcher.engine.diagnosis import diagnose, diagnose_line
 
@@ -31,9 +32,11 @@ def test_missing_module_names_it_and_ordinary_lines_pass() -> None:
 
 
 def test_console_line_levels_and_state_lines() -> None:
-    assert console_lines.url_in("Running on local URL:  http://127.0.0.1:7861") == "http://127.0.0.1:7861"
-    assert console_lines.startup_seconds("Startup time: 11.8s (import torch: 5.4s).") == 11.8
-    assert console_lines.startup_seconds("loading... Startup time soon") is None
+    line = ready_line(EngineReady("http://127.0.0.1:7861", 11.8))
+    assert read_ready_line(line) == EngineReady("http://127.0.0.1:7861", 11.8)
+    assert read_ready_line("Startup time: 11.8s (import torch: 5.4s).") is None  # the human line is for people
+    assert read_ready_line("Running on local URL:  http://127.0.0.1:7861") is None
+    assert read_ready_line(line[:-3]) is None and read_ready_line(line.replace("http://", "file://")) is None
     assert console_lines.level_of("Traceback (most recent call last):") is console_lines.Level.ERROR
     assert console_lines.level_of("WARNING: Port 7860 is in use") is console_lines.Level.WARNING
     assert console_lines.level_of("Loading model") is console_lines.Level.INFO

@@ -5,21 +5,14 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import Qt
 
 from installer.downloads import DownloadSpec
-from tests.installer.fault_server import Faults, FaultServer
+from tests.installer.fault_server import Faults
 
 pytestmark = pytest.mark.timeout(90)
-
-
-@pytest.fixture
-def server() -> Iterator[FaultServer]:
-    with FaultServer() as srv:
-        yield srv
 
 
 def test_download_moves_the_bar_pauses_resumes_and_verifies(qtbot, make_window, home, server) -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import socket
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import psutil
 import pytest
 
 from launcher.engine.process import EngineState
+from tests.conftest import serving
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -132,8 +132,7 @@ def test_busy_port_moves_to_the_next_free_one(qtbot, make_window, port) -> None:
 
 
 def test_a_maple_engine_already_there_can_be_used(qtbot, make_window, port) -> None:
-    server = _maple_lookalike(port)
-    try:
+    with serving(_maple_lookalike(port)):
         window = make_window(show=True)
         home = window.pages["home"]
         asked = []
@@ -145,22 +144,15 @@ def test_a_maple_engine_already_there_can_be_used(qtbot, make_window, port) -> N
         assert f"http://127.0.0.1:{port}" in home.url_label.text()
         window.ctx.engine.stop()
         assert window.ctx.engine.state is EngineState.STOPPED
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_declining_the_engine_already_there_starts_another(qtbot, make_window, port) -> None:
-    server = _maple_lookalike(port)
-    try:
+    with serving(_maple_lookalike(port)):
         window = make_window()
         window.pages["home"].ask_use_existing = lambda plan: False
         window.ctx.start_engine()
         wait_state(qtbot, window.ctx.engine, EngineState.RUNNING)
         assert window.ctx.engine.port > port
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _maple_lookalike(port: int) -> ThreadingHTTPServer:
@@ -175,9 +167,7 @@ def _maple_lookalike(port: int) -> ThreadingHTTPServer:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Ready)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return ThreadingHTTPServer(("127.0.0.1", port), Ready)
 
 
 def _alive(pids: list[int]) -> list[int]:

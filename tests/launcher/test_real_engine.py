@@ -9,6 +9,7 @@ import urllib.request
 
 import pytest
 
+from installer.contract import is_ready_line
 from launcher.engine.process import EngineState
 from launcher.engine.proctree import alive
 
@@ -24,6 +25,7 @@ def test_real_engine_starts_generates_and_stops(qtbot, make_window, home) -> Non
     qtbot.waitUntil(lambda: engine.state in (EngineState.RUNNING, EngineState.CRASHED), timeout=240_000)
     assert engine.state is EngineState.RUNNING, "\n".join(list(engine.tail)[-30:])
     assert any(line.startswith("Startup time:") for line in window.ctx.console)
+    assert not any(is_ready_line(line) for line in window.ctx.console)  # the engine's line for Maple only
     assert engine.startup_seconds is not None and engine.startup_seconds > 0
     ready = json.loads(urllib.request.urlopen(engine.url + "/maple/v1/ready", timeout=10).read())
     assert ready["ready"] is True

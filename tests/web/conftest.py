@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,10 +19,14 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import free_port
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 ROOT = Path(__file__).resolve().parents[2]
 LORA_NAME = "maple_test_lora"
+EMBEDDING_NAME = "maple_test_neg"  # a 3-vector embedding for the demo model (width 32)
+STYLES_CSV = 'name,prompt,negative_prompt\nanime,"masterpiece, {prompt}",lowres\nsharp,sharp focus,blurry\n'
 
 pytestmark = pytest.mark.browser
 
@@ -48,12 +51,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.skip(reason=reason))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def http_json(url: str, body: dict[str, Any] | None = None, timeout: float = 30) -> Any:
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
@@ -73,6 +70,20 @@ def write_tiny_lora(path: Path) -> None:
         f"{base}.lora_up.weight": np.zeros((32, 4), np.float16),
         f"{base}.alpha": np.array(4.0, np.float16),
     }, str(path), metadata={"ss_network_module": "networks.lora"})
+
+
+def write_prompt_extras(home: Path) -> None:
+    """An embedding that fits the demo model, one that does not, and a styles.csv with two styles."""
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    rng = np.random.default_rng(11)
+    (home / "embeddings").mkdir(parents=True, exist_ok=True)
+    save_file({"emb_params": rng.standard_normal((3, 32)).astype(np.float32)},
+              str(home / "embeddings" / f"{EMBEDDING_NAME}.safetensors"))
+    save_file({"emb_params": rng.standard_normal((2, 768)).astype(np.float32)},
+              str(home / "embeddings" / "sd15_only.safetensors"))
+    (home / "styles.csv").write_text(STYLES_CSV, encoding="utf-8")
 
 
 class Engine:
@@ -116,6 +127,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     home = tmp_path_factory.mktemp("web-home")
     (home / "models" / "Lora").mkdir(parents=True)
     write_tiny_lora(home / "models" / "Lora" / f"{LORA_NAME}.safetensors")
+    write_prompt_extras(home)
     port = free_port()
     log = home / "engine-test.log"
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")

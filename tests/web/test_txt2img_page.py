@@ -124,6 +124,32 @@ def test_unknown_lora_is_reported_under_the_prompt(page, engine):
     assert error.is_hidden()  # the next run clears it
 
 
+def test_the_field_named_in_the_error_json_gets_the_message(page, engine):
+    set_small(page)
+    page.fill("#prompt", "a boat")
+    page.fill("#negative_prompt", "blurry <lora:no_such_negative:1>")
+    page.click("#generate")
+    error = page.locator("[data-error-for='negative_prompt']")
+    error.wait_for(state="visible")
+    assert error.text_content().startswith("No lora named 'no_such_negative'")  # the "field: " label is dropped
+    assert page.is_hidden("[data-error-for='prompt']") and page.is_hidden("#gen-error")
+    page.fill("#negative_prompt", "")
+
+
+def test_the_page_takes_the_field_from_the_json_not_from_the_message(page, engine):
+    import json
+
+    body = {"error": "bad-request", "detail": "too many steps for this sampler", "hint": "", "field": "override_settings.steps"}
+    page.route("**/sdapi/v1/txt2img", lambda route: route.fulfill(status=422, content_type="application/json",
+                                                                    body=json.dumps(body)))
+    set_small(page)
+    page.click("#generate")
+    error = page.locator("[data-error-for='steps']")
+    error.wait_for(state="visible")
+    assert error.text_content() == "too many steps for this sampler" and page.is_hidden("#gen-error")
+    page.unroute("**/sdapi/v1/txt2img")
+
+
 def _step(page) -> int:
     text = page.text_content("#progress-text") or ""
     return int(text.split("/")[0].split()[-1]) if text.startswith("Step") and "image 1/3" in text else -1

@@ -1,16 +1,40 @@
-"""The machine report as plain JSON data: what ``maple-doctor --json`` prints and the launcher reads."""
+"""The machine check's result, and the same as plain JSON data (what ``maple-doctor --json`` prints
+and the launcher's diagnostic bundle holds).
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict, dataclass
+from typing import Any
 
-from installer.machine.verdicts import Finding
-
-if TYPE_CHECKING:
-    from installer.machine.report import MachineReport
+from installer.machine.probes import MachineFacts
+from installer.machine.verdicts import Finding, Recommendation, Verdict
 
 REPORT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class MachineReport:
+    facts: MachineFacts
+    findings: list[Finding]
+    recommendation: Recommendation
+
+    @property
+    def blockers(self) -> list[Finding]:
+        return [f for f in self.findings if f.verdict is Verdict.BLOCKER]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.verdict is Verdict.WARNING]
+
+    def finding(self, finding_id: str) -> Finding:
+        return next(f for f in self.findings if f.id == finding_id)
+
+    def engine_args(self, arch: str | None = None) -> list[str]:
+        return self.recommendation.engine_args(arch)
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        return report_dict(self, lang)
 
 
 def finding_dict(finding: Finding, lang: str) -> dict[str, Any]:

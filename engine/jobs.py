@@ -46,6 +46,7 @@ class GenParams:
     enable_hr: bool = False
     hr_scale: float = 2.0
     hr_upscaler: str = "Latent"
+    hr_upscaler_path: str = ""  # the model file of a GAN upscaler ("" for the latent and built-in ones)
     hr_second_pass_steps: int = 0  # 0: same as steps
     denoising_strength: float = 0.75  # img2img, inpaint and the hires pass
     # img2img / inpaint
@@ -76,6 +77,7 @@ class GenResult:
     infotexts: list[str]
     interrupted: bool = False
     subseeds: list[int] = field(default_factory=list)  # each image's variation seed
+    detected_maps: list[Image] = field(default_factory=list)  # ControlNet units' maps (save_detected_map)
 
 
 class JobControl(Protocol):

@@ -24,15 +24,17 @@ VAE_DIR = "models/VAE"
 LORA_DIR = "models/Lora"
 TAESD_DIR = "models/VAE-approx"
 EMBEDDING_DIR = "embeddings"  # A1111's and the 秋叶 bundle's place, beside models/
+CONTROLNET_DIR = "models/ControlNet"  # A1111's; the 秋叶 bundle's extension keeps its own (below)
 UPSCALER_DIR = "models/ESRGAN"  # where Maple puts upscaler downloads (Forge Neo keeps them all here)
 MODEL_DIRS = {"checkpoint": CHECKPOINT_DIR, "vae": VAE_DIR, "lora": LORA_DIR, "taesd": TAESD_DIR,
-              "embedding": EMBEDDING_DIR, "upscaler": UPSCALER_DIR}
+              "embedding": EMBEDDING_DIR, "upscaler": UPSCALER_DIR, "controlnet": CONTROLNET_DIR}
 # More folders holding a kind, read when they exist: Forge Neo keeps embeddings in models/embeddings;
 # A1111 keeps each upscaler family in its own folder.
 EXTRA_MODEL_DIRS: dict[str, tuple[str, ...]] = {
     "lora": ("models/LyCORIS",),  # A1111's LyCORIS extension's folder (LoHa / LoKr files)
     "embedding": ("models/embeddings",),
     "upscaler": ("models/RealESRGAN", "models/SwinIR", "models/DAT"),
+    "controlnet": ("extensions/sd-webui-controlnet/models",),
 }
 LAYOUT = (
     CHECKPOINT_DIR,

@@ -9,6 +9,7 @@ foreign program. A stale file (the engine was killed) is ignored, and removed on
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 FILE_NAME = "engine.json"
 INFO_PATH = "/maple/v1/info"
+REFRESH_PATH = "/sdapi/v1/refresh-checkpoints"
 
 
 @dataclass(frozen=True)
@@ -80,10 +82,20 @@ def read_record(home_root: Path) -> RunningEngine | None:
         return None
 
 
-def ask_info(port: int, timeout: float = 1.0, host: str = "127.0.0.1") -> dict[str, Any] | None:
+def _request(url: str, auth: str, data: bytes | None = None) -> urllib.request.Request:
+    """A request to the engine, with the ``user:password`` of ``--api-auth`` when the settings have one."""
+    req = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    if auth:
+        req.add_header("Authorization", "Basic " + base64.b64encode(auth.encode("utf-8")).decode("ascii"))
+    return req
+
+
+def ask_info(port: int, timeout: float = 1.0, host: str = "127.0.0.1", auth: str = "") -> dict[str, Any] | None:
     """A Maple engine's ``/maple/v1/info`` answer on ``port``; None when what serves there is not one."""
     try:
-        with urllib.request.urlopen(f"http://{host}:{port}{INFO_PATH}", timeout=timeout) as resp:
+        with urllib.request.urlopen(_request(f"http://{host}:{port}{INFO_PATH}", auth), timeout=timeout) as resp:
             data = json.loads(resp.read(65536).decode("utf-8"))
     except (OSError, ValueError, urllib.error.URLError):
         return None
@@ -95,12 +107,12 @@ def serves_home(info: dict[str, Any] | None, home_root: Path) -> bool:
     return info is not None and same_home(info.get("home"), home_root)
 
 
-def find(home_root: Path, timeout: float = 2.0) -> RunningEngine | None:
+def find(home_root: Path, timeout: float = 2.0, auth: str = "") -> RunningEngine | None:
     """This home's engine, when its file names one that answers as this home's; else None."""
     found = read_record(home_root)
     if found is None:
         return None
-    if serves_home(ask_info(found.port, timeout), home_root):
+    if serves_home(ask_info(found.port, timeout, auth=auth), home_root):
         return found
     if not _alive(found.pid):
         log.info("%s names an engine that is gone (pid %d); removing it", record_path(home_root), found.pid)
@@ -114,4 +126,13 @@ def _alive(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
+        return False
+
+
+def request_refresh(port: int, timeout: float = 60.0, host: str = "127.0.0.1", auth: str = "") -> bool:
+    """Ask the engine on ``port`` to scan its model folders again (the shared folders changed)."""
+    try:
+        with urllib.request.urlopen(_request(f"http://{host}:{port}{REFRESH_PATH}", auth, b"{}"), timeout=timeout) as resp:
+            return 200 <= resp.status < 300
+    except (OSError, urllib.error.URLError):
         return False

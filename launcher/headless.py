@@ -66,7 +66,7 @@ def say_window_blocked(term: Terminal, missing: list[str]) -> None:
 def say_no_x_server(term: Terminal, display: str) -> None:
     """DISPLAY is set but no X server answers there: Qt would abort, so Maple starts here instead."""
     term.say("The window cannot open: no X server answers at DISPLAY={display}.", display=display)
-    term.say("Start the desktop (or Xvfb) first, or unset DISPLAY to use this terminal without the question.")
+    term.say("Start the desktop (or Xvfb) first, or unset DISPLAY to start in the terminal straight away.")
     term.say("Starting in this terminal instead.")
     term.say()
 
@@ -102,7 +102,7 @@ def _run(term: Terminal, home: Home, lang: str, program: list[str] | None) -> in
     except Exception as exc:  # the check must never stop the start
         log.exception("machine check failed")
         term.say("The machine check failed: {error}", error=exc)
-    plan = engine_command.plan_port(settings.port, home.root)
+    plan = engine_command.plan_port(settings.port, home.root, settings.api_auth)
     if plan.existing is not None and plan.mine:
         term.say("Maple is already running for this data folder. Open this address in your browser:")
         term.raw(f"    {engine_command.local_url(plan.port)}")
@@ -133,7 +133,7 @@ def run_engine(term: Terminal, home: Home, settings: Settings, port: int, check_
                program: list[str] | None = None) -> int:
     args = engine_command.engine_args(settings, home.root, port, check_args, parent_pid=os.getpid())
     cmd = [*(program or engine_command.engine_program()), *args]
-    term.say("Starting the engine: {command}", command=" ".join(engine_command.redact(cmd)))
+    term.say("Starting the engine: {command}", command=engine_command.shown_command(cmd))
     tail: deque[str] = deque(maxlen=200)
     failed, stopping = threading.Event(), threading.Event()
     proc = _popen(cmd)

@@ -30,6 +30,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if sys.version_info < (3, 11):
+        print("error: building the bundle needs Python 3.11 or newer (Maple's .venv)", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="[bundle] %(message)s")
     sys.path.insert(0, str(ROOT))
     from installer.errors import MapleError

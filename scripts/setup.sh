@@ -56,7 +56,10 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
          "install both from the same package index (see MAPLE_TORCH_INDEX_URL)." >&2
     exit 1
   fi
-  "${pip[@]}" install --quiet -c constraints.txt -e ".[engine,dev]"
+  # setuptools warns about every editable install (a banner of "!!"; its "strict" and "compat" modes
+  # print one too). The default mode is the one Maple wants (imports from this checkout), so that
+  # one warning is left out; pip's own errors still show.
+  PYTHONWARNINGS="ignore:Editable installation" "${pip[@]}" install --quiet -c constraints.txt -e ".[engine,dev]"
   # A PyPA package is also called "installer"; Maple's own package must be the one imported.
   "${pip[@]}" uninstall --quiet -y installer >/dev/null 2>&1 || true
   echo "$want" > "$stamp"

@@ -14,6 +14,11 @@ if command -v dpkg >/dev/null 2>&1; then
     dpkg -s "$pkg" 2>/dev/null | grep -q "^Status: install ok installed" || need+=("$pkg")
   done
 fi
+# The Windows bundle (scripts/build_bundle.py, tests/bundle): Authenticode checks, MinGW-w64 for
+# Maple.exe and the Wine test shims, and Wine 8 to run the bundle's python.exe.
+command -v osslsigncode >/dev/null 2>&1 || need+=(osslsigncode)
+command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || need+=(gcc-mingw-w64-x86-64-win32)
+command -v wine >/dev/null 2>&1 || need+=(wine wine64)
 [ ${#need[@]} -eq 0 ] && exit 0
 command -v apt-get >/dev/null 2>&1 || { echo "[maple] not Debian/Ubuntu: install ${need[*]} by hand for the browser and CJK tests and the window"; exit 0; }
 sudo=""

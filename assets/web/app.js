@@ -1,7 +1,10 @@
 // Maple's generation page: wires the modules together (tabs, language, theme, shortcuts).
 import * as api from "./api.js";
+import { initControlNet } from "./controlnet.js";
+import { applyMachineDefaults } from "./defaults.js";
 import { $, $$ } from "./dom.js";
 import { initEmbeddings } from "./embeddings.js";
+import { initExtras, loadUpscalers, setExtrasImage } from "./extras.js";
 import { buildForm, fillSelect, setValues } from "./form.js";
 import { initGallery, closeLightbox, lightboxOpen, setActionHandlers } from "./gallery.js";
 import { generate, initGenerate, interrupt, isRunning } from "./generate.js";
@@ -29,6 +32,7 @@ function showTab(name) {
     $("#left-panel").scrollTop = 0;
   }
   $("#view-pnginfo").hidden = name !== "pnginfo";
+  $("#view-extras").hidden = name !== "extras";
   $("#view-outputs").hidden = name !== "outputs";
   if (name === "outputs" && outputsStale()) loadOutputs();
   saveUI({ tab: name });
@@ -91,6 +95,13 @@ async function toImg2img(item) {
   toast(t("sent.img2img"));
 }
 
+async function toExtras(item) {
+  await setExtrasImage(item.src);
+  closeLightbox();
+  showTab("extras");
+  toast(t("sent.extras"));
+}
+
 function initShortcuts() {
   document.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && !$("#view-gen").hidden) {
@@ -131,17 +142,20 @@ async function main() {
   showTab(ui.tab || "txt2img");
   // From the outputs tab, reusing parameters goes to the tab the image was made in.
   const reuseTab = (item) => (GEN_TABS.includes(ui.tab) ? null : item.mode === "img2img" ? "img2img" : "txt2img");
-  setActionHandlers({ reuse: (item) => reuse(item, reuseTab(item)), toImg2img, toast });
+  setActionHandlers({ reuse: (item) => reuse(item, reuseTab(item)), toImg2img, toExtras, toast });
   initGallery();
   initMaskEditor(() => toast(t("init.missing")));
   $("#generate").addEventListener("click", markOutputsStale);
   initGenerate(mode);
   initPngInfo({ reuse, toImg2img, toast });
   initOutputs();
+  initExtras({ toast, afterRun: markOutputsStale });
   initShortcuts();
   await waitReady();
   initPrompts();
-  await Promise.all([initModels(), loadChoices(), initLoras(), initEmbeddings(), initStyles()]);
+  await Promise.all([initModels(), loadChoices(), initLoras(), initEmbeddings(), initStyles(), loadUpscalers().catch(() => {}),
+    initControlNet()]);
+  applyMachineDefaults(await api.get("/maple/v1/info").catch(() => ({})));
   document.body.dataset.ready = "1";
 }
 

@@ -6,7 +6,7 @@ import { applyI18n, t } from "./i18n.js";
 const MAX_ITEMS = 80;
 const items = [];
 let selected = -1;
-let handlers = { reuse: () => {}, toImg2img: () => {}, toast: () => {} };
+let handlers = { reuse: () => {}, toImg2img: () => {}, toExtras: () => {}, toast: () => {} };
 let lightboxList = [];
 let lightboxIndex = 0;
 
@@ -26,6 +26,7 @@ function actionButtons(item) {
     }, { disabled: !item.infotext }),
     button("reuse", "reuse", () => handlers.reuse(item), { disabled: !item.infotext }),
     button("image", "send.img2img", () => handlers.toImg2img(item)),
+    button("spark", "send.extras", () => handlers.toExtras(item)),
   ];
   nodes.forEach((n) => applyIcons(el("div", {}, n)));
   return nodes;
@@ -53,6 +54,7 @@ export function select(i) {
   img.classList.remove("preview");
   img.dataset.index = String(i);
   $("#stage-empty").hidden = true;
+  for (const id of ["#info-panel", "#gallery"]) $(id).classList.remove("reserved");
   $("#info-panel").hidden = false;
   fillInfo($("#info-panel"), $("#info-text"), item);
   renderStrip();
@@ -64,6 +66,14 @@ export function addResults(newItems) {
   items.unshift(...newItems);
   items.length = Math.min(items.length, MAX_ITEMS);
   select(0);
+}
+
+/** Before the first result: the strip and the info panel take their place, unseen, so the stage
+ * (the empty stage, the live preview, the final image) has one size from the start. */
+function reserveSpace() {
+  if (items.length) return;
+  for (const id of ["#info-panel", "#gallery"]) $(id).classList.add("reserved");
+  $("#info-panel").hidden = false;
 }
 
 /** The live preview while a job runs. */
@@ -104,6 +114,7 @@ function step(delta) {
 }
 
 export function initGallery() {
+  reserveSpace();
   $("#stage-img").addEventListener("click", (e) => {
     const i = e.target.dataset.index;
     if (i !== undefined) openLightbox(items, Number(i));

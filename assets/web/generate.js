@@ -1,5 +1,6 @@
 // Generate / Interrupt / Skip, the progress bar with ETA and the live preview.
 import * as api from "./api.js";
+import { controlnetPayload, takeMaps } from "./controlnet.js";
 import { $, pngDataURL, stripDataURL } from "./dom.js";
 import { clearFieldErrors, formValues, showFieldError } from "./form.js";
 import { addResults, restoreStage, showPreview } from "./gallery.js";
@@ -53,7 +54,7 @@ function setRunning(on) {
   $("#generate").disabled = on;
   $("#interrupt").disabled = $("#skip").disabled = !on;
   $("#generate span[data-i18n]").textContent = t(on ? "generating" : "generate");
-  $("#progress").hidden = !on;
+  $("#progress").classList.toggle("idle", !on); // keeps its place: the stage below does not move
   if (on) {
     $("#progress-fill").style.width = "0%";
     $("#progress-text").textContent = t("progress.waiting");
@@ -105,15 +106,17 @@ function showError(err) {
   box.hidden = false;
 }
 
-function results(res, mode) {
+function results(res, mode, payload) {
   const info = parseInfo(res.info);
   const texts = info.infotexts || [];
-  const offset = Math.max(0, (res.images || []).length - texts.length); // a leading grid image has no own text
+  const { images, maps } = takeMaps(res.images || [], payload); // ControlNet's detected maps come last
+  const offset = Math.max(0, images.length - texts.length); // a leading grid image has no own text
   lastSeed = info.seed ?? lastSeed;
-  return (res.images || []).map((b64, i) => ({
+  const pictures = images.map((b64, i) => ({
     src: pngDataURL(b64), infotext: texts[i - offset] ?? info.infotexts?.[0] ?? "",
     seed: (info.all_seeds || [])[i - offset] ?? info.seed, mode,
   }));
+  return [...pictures, ...maps.map((b64) => ({ src: pngDataURL(b64), infotext: "", seed: null, mode, detected: true }))];
 }
 
 export async function generate(mode) {
@@ -126,11 +129,17 @@ export async function generate(mode) {
   }
   const v = formValues();
   const payload = mode === "img2img" ? img2imgPayload(v) : txt2imgPayload(v);
+  try {
+    Object.assign(payload, controlnetPayload(mode));
+  } catch (err) {
+    showError(err);
+    return;
+  }
   setRunning(true);
   const stop = startPolling();
   try {
     const res = await api.post(`/sdapi/v1/${mode}`, payload);
-    const items = results(res, mode);
+    const items = results(res, mode, payload);
     if (items.length) addResults(items);
     else restoreStage();
   } catch (err) {

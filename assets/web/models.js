@@ -1,8 +1,8 @@
 // Checkpoint and VAE pickers, the engine badge, the demo-model notice and the start-up wait.
 import * as api from "./api.js";
-import { $ } from "./dom.js";
+import { $, el } from "./dom.js";
 import { fillSelect } from "./form.js";
-import { t } from "./i18n.js";
+import { currentLang, t } from "./i18n.js";
 
 const ckpt = () => $("#checkpoint");
 const vae = () => $("#vae");
@@ -26,10 +26,35 @@ function matchCheckpoint(models, wanted) {
   return found ? found.title : wanted;
 }
 
+// Files that cannot be used stay in the pickers, disabled, with their plain sentence (from the engine).
+let unusable = [];
+const PICKER_KINDS = { checkpoint: ["checkpoint", "unknown"], vae: ["vae"] };
+
+function showUnusable(select, kinds) {
+  select.querySelector("optgroup.unusable")?.remove();
+  const items = unusable.filter((u) => kinds.includes(u.kind));
+  if (!items.length) return;
+  const group = el("optgroup", { class: "unusable", label: t("models.unusable") });
+  for (const u of items) {
+    const reason = u.sentence[currentLang()] || u.sentence.en;
+    group.append(el("option", { value: `unusable:${u.name}`, disabled: true, title: reason }, `${u.name} — ${reason}`));
+  }
+  select.append(group);
+}
+
+function paintUnusable() {
+  showUnusable(ckpt(), PICKER_KINDS.checkpoint);
+  showUnusable(vae(), PICKER_KINDS.vae);
+}
+
 export async function loadModelLists() {
-  const [models, vaes, options] = await Promise.all([
+  const [allModels, vaes, options, broken] = await Promise.all([
     api.get("/sdapi/v1/sd-models"), api.get("/sdapi/v1/sd-vae"), api.get("/sdapi/v1/options"),
+    api.get("/maple/v1/unusable-models").catch(() => []),
   ]);
+  unusable = broken;
+  const failed = new Set(broken.map((u) => u.title));
+  const models = allModels.filter((m) => !failed.has(m.title) || m.title === options.sd_model_checkpoint);
   fillSelect(ckpt(), models.map((m) => [m.title, m.title]));
   current.checkpoint = matchCheckpoint(models, options.sd_model_checkpoint);
   if (current.checkpoint && ![...ckpt().options].some((o) => o.value === current.checkpoint)) {
@@ -38,8 +63,11 @@ export async function loadModelLists() {
   ckpt().value = current.checkpoint;
   const vaeNames = vaes.map((v) => v.model_name).filter((n) => n !== "Automatic" && n !== "None");
   fillSelect(vae(), [["Automatic", t("vae.auto")], ["None", t("vae.none")], ...vaeNames.map((n) => [n, n])]);
+  vae().options[0].dataset.i18n = "vae.auto"; // translated again when the language changes
+  vae().options[1].dataset.i18n = "vae.none";
   current.vae = options.sd_vae || "Automatic";
   vae().value = vaeNames.includes(current.vae) || ["Automatic", "None"].includes(current.vae) ? current.vae : "Automatic";
+  paintUnusable();
 }
 
 async function switchOption(select, key, previous) {
@@ -57,10 +85,23 @@ async function switchOption(select, key, previous) {
   } catch (err) {
     select.value = previous;
     setStatus("error", t("model.failed", { msg: err.message }));
+    if (key === "sd_model_checkpoint") await listFailure(value, previous);
   } finally {
     ckpt().disabled = vae().disabled = false;
     document.body.classList.remove("model-loading");
   }
+}
+
+/** After a failed load: the file is now among the unusable ones; say its sentence in the page's language. */
+async function listFailure(value, previous) {
+  try {
+    await loadModelLists();
+  } catch {
+    return;
+  }
+  ckpt().value = previous;
+  const failed = unusable.find((u) => u.title === value);
+  if (failed) setStatus("error", t("model.failed", { msg: failed.sentence[currentLang()] || failed.sentence.en }));
 }
 
 export async function refreshInfo() {
@@ -68,7 +109,7 @@ export async function refreshInfo() {
   $("#demo-notice").hidden = !info.demo;
   const badge = $("#engine-badge");
   badge.textContent = [info.device, info.precision].filter(Boolean).join(" · ");
-  badge.title = `Maple ${info.version || ""} · ${info.vram_mode || ""}`;
+  badge.title = [`Maple ${info.version || ""}`, info.vram_mode ? `VRAM: ${info.vram_mode}` : ""].filter(Boolean).join(" · ");
   badge.hidden = !badge.textContent;
   return info;
 }
@@ -105,6 +146,7 @@ export async function initModels() {
   ckpt().addEventListener("change", () => switchOption(ckpt(), "sd_model_checkpoint", current.checkpoint));
   vae().addEventListener("change", () => switchOption(vae(), "sd_vae", current.vae));
   $("#refresh-models").addEventListener("click", rescan);
+  document.addEventListener("maple:lang", paintUnusable);
   try {
     await Promise.all([loadModelLists(), refreshInfo()]);
   } catch (err) {

@@ -35,6 +35,9 @@ export function setFieldValue(node, value) {
   node.dispatchEvent(new Event("input", { bubbles: true }));
 }
 
+/** The value saved for field ``id`` (undefined when none was saved). */
+export const savedValue = (id) => saved[id];
+
 /** Put the saved value back into one field (selects call this again after their options load). */
 export function restoreField(node) {
   if (!(node.id in saved)) return;

@@ -11,7 +11,7 @@ txt2img pass also starts from its first noise (``common(..., start=(width, heigh
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.generation import rng, variation
@@ -34,6 +34,7 @@ class Batch:
     seeds: list[int]
     control: JobControl
     index: int  # batch number, 0 .. n_iter - 1
+    controls: list[Any] = field(default_factory=list)  # ControlNet units ready to guide it (controlnet.py)
 
     def generators(self) -> list[Any]:
         return cpu_generators(self.seeds)
@@ -59,13 +60,15 @@ class Batch:
         that starts from pure noise, which then gets the stream's first noise as its latents."""
         noise = noise or self.noise(pipe)
         prepare_scheduler(pipe.scheduler, self.seeds, steps, noise)
-        plan = self.conditioner.for_steps(hook.pass_steps)
+        plan = self.conditioner.for_steps(hook.pass_steps, hook.offset or None)  # offset: hires fix's second pass
         hook.schedule = plan if plan.changing else None
         kwargs = {**plan.pipe_kwargs(), "num_images_per_prompt": len(self.seeds),
                   "num_inference_steps": steps, "guidance_scale": self.params.cfg_scale,
                   "generator": self.generators(), "output_type": "latent", **hook.pipe_kwargs()}
         if start is not None:
             kwargs["latents"] = start_latents(pipe, noise, *start)
+        if self.params.extra.get("eta"):  # DDIM's eta: its step noise comes from the stream too
+            kwargs["eta"] = float(self.params.extra["eta"])
         return kwargs
 
 

@@ -18,11 +18,11 @@ import logging
 import random
 from typing import Any
 
-from engine.generation import infotext, variation
+from engine.generation import controlnet, infotext, variation
 from engine.generation.batch import Batch
 from engine.generation.pipes import pipes_for
-from engine.generation.steps import StepHook, decode
 from engine.generation.seamless import circular_padding
+from engine.generation.steps import StepHook, decode
 from engine.jobs import GenParams, GenResult, JobControl
 from engine.models.loaded import LoadedModel
 from engine.prompts.embeddings import ti_hashes
@@ -44,12 +44,14 @@ def generate(model: LoadedModel, params: GenParams, control: JobControl) -> GenR
     conditioner = Conditioner(pipes.txt2img, params.prompt, params.negative_prompt, params.clip_skip,
                               model.embeddings)
     result = GenResult(images=[], seeds=[], infotexts=[])
+    controls = controlnet.prepare(pipes, params)
+    result.detected_maps = [c.picture for c in controls if c.unit.save_detected_map]
     for n in range(max(1, params.n_iter)):
         if control.should_interrupt():
             result.interrupted = True
             break
         seeds = variation.job_seeds(params, first_seed, n)
-        images = run_batch(Batch(pipes, params, conditioner, seeds, control, n))
+        images = run_batch(Batch(pipes, params, conditioner, seeds, control, n, controls))
         _collect(result, model, params, seeds, images, ti_hashes(conditioner.used))
         if control.should_skip():
             control.clear_skip()
@@ -70,8 +72,8 @@ def _collect(result: GenResult, model: LoadedModel, params: GenParams, seeds: li
 
 
 def run_batch(batch: Batch) -> list[Any]:
-    """One batch, with the request's tiling and variation settings in force only while it runs."""
-    with circular_padding(batch.pipes.txt2img, batch.params.tiling), variation.varied_noise(batch):
+    """One batch, with the request's tiling (and ControlNet units) in force only while it runs."""
+    with circular_padding(batch.pipes.txt2img, batch.params.tiling), controlnet.applied(batch, batch.controls):
         if batch.params.mode == "img2img":
             from engine.generation.img2img_pass import run_img2img
 

@@ -1,7 +1,8 @@
 """Hires fix: upscale the first pass, then a second img2img pass at the larger size.
 
-Latent upscalers interpolate the latents (A1111's "Latent" = bilinear); the pixel ones decode,
-resize with PIL and encode again. The second pass runs ``hr_second_pass_steps`` (or ``steps``)
+Latent upscalers interpolate the latents (A1111's "Latent" = bilinear); the pixel ones (None,
+Lanczos, Nearest and every upscaler model: ``R-ESRGAN 4x+``, ``4x-UltraSharp``, ...) decode,
+upscale to the second pass's size (``upscale``: a model runs tile by tile) and encode again. The second pass runs ``hr_second_pass_steps`` (or ``steps``)
 actual steps at ``denoising_strength``, as A1111 does, with the same seeds' noise. An interrupt or
 skip during the second pass ends it within a step and the batch keeps its first-pass picture;
 one during a VAE decode stops the decode (no picture for that batch).
@@ -25,7 +26,7 @@ LATENT_UPSCALERS: dict[str, tuple[str, bool]] = {
     "Latent (nearest)": ("nearest", False),
     "Latent (nearest-exact)": ("nearest-exact", False),
 }
-PIXEL_UPSCALERS = ("None", "Lanczos", "Nearest")
+PIXEL_UPSCALERS = ("None", "Lanczos", "Nearest")  # and, by name, any upscaler model (``hr_upscaler_path``)
 HIRES_UPSCALERS = (*LATENT_UPSCALERS, *PIXEL_UPSCALERS)
 
 
@@ -71,7 +72,7 @@ def _upscale(batch: Batch, pipe: Any, latents: Any) -> Any:
     width, height = hires_size(p)
     factor = pipe.vae_scale_factor
     mode = LATENT_UPSCALERS.get(p.hr_upscaler)
-    if mode is None and p.hr_upscaler in PIXEL_UPSCALERS:
+    if mode is None and (p.hr_upscaler in PIXEL_UPSCALERS or p.hr_upscaler_path):
         return _pixel_upscale(batch, pipe, latents, (width, height))
     if mode is None:
         raise ValueError(f"Unknown hires upscaler {p.hr_upscaler!r}; known: {', '.join(HIRES_UPSCALERS)}")
@@ -82,13 +83,11 @@ def _upscale(batch: Batch, pipe: Any, latents: Any) -> Any:
 
 
 def _pixel_upscale(batch: Batch, pipe: Any, latents: Any, size: tuple[int, int]) -> Any:
-    from PIL import Image
-
     from engine.generation.img2img import to_pixels
+    from engine.generation.upscale import upscale_first_pass
 
-    method = Image.Resampling.NEAREST if batch.params.hr_upscaler == "Nearest" else Image.Resampling.LANCZOS
     decoded = decode(pipe, latents, batch.control)
     if not decoded:
         return None
-    images = [im.resize(size, method) for im in decoded]
+    images = upscale_first_pass(batch.params, decoded, size, latents.device)
     return encode(pipe, to_pixels(images), batch.generators())

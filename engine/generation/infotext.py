@@ -13,6 +13,7 @@ import re
 from pathlib import PurePath
 from typing import Any
 
+from engine.generation import control_units
 from engine.jobs import GenParams
 from engine.models.loaded import LoadedModel
 from engine.version import engine_version
@@ -64,6 +65,7 @@ def fields(params: GenParams, model: LoadedModel, seed: int, subseed: int = -1,
         "Clip skip": params.clip_skip if params.clip_skip > 1 else None,
         "ENSD": params.eta_noise_seed_delta if uses_ensd(params) else None,
         "RNG": params.randn_source if params.randn_source != "GPU" else None,  # A1111 leaves its default out
+        "Eta DDIM": number(params.extra["eta"]) if params.extra.get("eta") else None,
         "Tiling": "True" if params.tiling else None,
         "Mask blur": params.mask_blur if inpaint else None,
         "Inpaint area": "Only masked" if inpaint and params.inpaint_full_res else None,
@@ -72,6 +74,7 @@ def fields(params: GenParams, model: LoadedModel, seed: int, subseed: int = -1,
         "Hires upscale": number(params.hr_scale) if hires else None,
         "Hires steps": params.hr_second_pass_steps if hires and params.hr_second_pass_steps else None,
         "Hires upscaler": params.hr_upscaler if hires else None,
+        **control_units.infotext_fields(params),
         "Lora hashes": lora_hashes(params, model),
         "TI hashes": ti_hashes,
         "Version": version(),

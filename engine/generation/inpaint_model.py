@@ -1,8 +1,8 @@
 """Generation with 9-channel inpainting checkpoints, which always run the inpaint pipeline.
 
 Like A1111: txt2img repaints a flat grey picture under a full mask at strength 1; img2img
-without a mask repaints the whole init image at ``denoising_strength``; the hires pass resizes
-the decoded first pass and repaints it the same way.
+without a mask repaints the whole init image at ``denoising_strength``; the hires pass upscales
+the decoded first pass (Lanczos, or the job's pixel upscaler) and repaints it the same way.
 """
 
 from __future__ import annotations
@@ -39,10 +39,13 @@ def txt2img(batch: Batch, hook: StepHook) -> Any:
 
 
 def hires(batch: Batch, latents: Any, size: tuple[int, int], steps: int, hook: StepHook) -> list[Any]:
+    from engine.generation.upscale import upscale_first_pass
+
     p = batch.params
-    first = [im.resize(size, Image.Resampling.LANCZOS) for im in decode(batch.pipes.inpaint(), latents, batch.control)]
+    first = decode(batch.pipes.inpaint(), latents, batch.control)
     if not first:  # stopped while decoding
         return []
+    first = upscale_first_pass(p, first, size, latents.device)  # the job's hires upscaler, as for other models
     strength = min(p.denoising_strength, 0.999)
     out = repaint(batch, first, full_mask(*size), strength, max(steps, int(steps / strength)), hook)
     if hook.stopped:  # interrupted or skipped in the hires pass: the first pass, resized

@@ -1,8 +1,8 @@
 """Running an image model tile by tile within a memory budget, with feathered, seam-free blending.
 
 The picture is cut into overlapping tiles (as few as fit the budget, spread evenly). Across each
-overlap the earlier tile's weight falls linearly from 1 to 0 while the later one's rises from 0 to
-1, so at every output pixel the weights sum to exactly 1: a model that gives the same answer on
+overlap the earlier tile's weight falls linearly towards 0 while the later one's rises, and the
+weights at every output pixel sum to 1 (``weights``): a model that gives the same answer on
 both tiles gives the same picture as one pass over the whole image, and where tiles differ (the
 edge of a tile sees less context) they cross-fade instead of meeting at a seam. Tiles are blended
 one row at a time, so besides the model's own working memory only one row of tiles is held in
@@ -44,19 +44,27 @@ def split(length: int, tile: int, overlap: int) -> Tiles:
 
 
 def weights(tiles: Tiles, length: int, scale: int) -> list[np.ndarray]:
-    """Per tile, the output-space weight of each of its pixels along this axis (sums to 1)."""
+    """Per tile, the output-space weight of each of its pixels along this axis.
+
+    Rising across the overlap with the previous tile, falling across the one with the next; then
+    divided by their sum, so the weights of all tiles add up to 1 at every pixel (also where a
+    tile overlaps more than its neighbours). 2-D weights are products of the two axes' weights.
+    """
     spans = tiles.spans()
-    out = []
+    raw = []
     for i, (start, end) in enumerate(spans):
         w = np.ones((end - start) * scale, np.float32)
-        if i > 0:  # rising across the overlap with the previous tile
+        if i > 0:
             ramp = _ramp((spans[i - 1][1] - start) * scale)
-            w[: ramp.size] = ramp
-        if i + 1 < len(spans):  # falling across the overlap with the next tile
+            w[: ramp.size] *= ramp
+        if i + 1 < len(spans):
             ramp = _ramp((end - spans[i + 1][0]) * scale)
-            w[w.size - ramp.size :] = 1.0 - ramp
-        out.append(w)
-    return out
+            w[w.size - ramp.size :] *= 1.0 - ramp
+        raw.append(w)
+    total = np.zeros(length * scale, np.float32)
+    for (start, end), w in zip(spans, raw, strict=True):
+        total[start * scale : end * scale] += w
+    return [w / total[start * scale : end * scale] for (start, end), w in zip(spans, raw, strict=True)]
 
 
 def _ramp(n: int) -> np.ndarray:

@@ -19,6 +19,7 @@ from PIL import Image
 from engine.generation.tile_blend import run_tiled, tile_for_budget
 
 if TYPE_CHECKING:
+    from engine.jobs import GenParams
     from engine.models.upscaler_load import LoadedUpscaler
     from engine.models.upscalers import Upscaler
 
@@ -59,6 +60,18 @@ def upscale_to(image: Image.Image, upscaler: Upscaler, width: int, height: int,
     return rgb
 
 
+def upscale_first_pass(params: GenParams, images: list[Image.Image], size: tuple[int, int],
+                       device: Any) -> list[Image.Image]:
+    """Hires fix: the first pass's pictures brought to ``size`` with the job's pixel upscaler."""
+    from pathlib import Path
+
+    from engine.models.upscalers import Upscaler
+
+    path = Path(params.hr_upscaler_path) if params.hr_upscaler_path else None
+    upscaler = Upscaler(params.hr_upscaler, path)
+    return [upscale_to(image, upscaler, size[0], size[1], Settings(device=device)) for image in images]
+
+
 def _model_passes(image: Image.Image, upscaler: Upscaler, width: int, height: int, settings: Settings) -> Image.Image:
     from engine.models.upscaler_load import load_upscaler
 
@@ -79,8 +92,20 @@ def run_model(model: LoadedUpscaler, pixels: np.ndarray, settings: Settings) -> 
     else:
         tile = settings.tile or tile_for_budget(budget_for(model.device, settings.budget), per_pixel(model),
                                                 model.scale, width)
+    if max(height, width) <= tile:
+        return _whole(model, pixels)
     log.debug("upscaling %dx%d with %s in tiles of %d", width, height, model.arch, tile)
     return run_tiled(lambda part: _call(model, part), pixels, model.scale, tile, OVERLAP)
+
+
+def _whole(model: LoadedUpscaler, pixels: np.ndarray) -> np.ndarray:
+    """One pass over the whole picture, uint8 in and out, the conversions done by torch."""
+    import torch
+
+    with torch.inference_mode():
+        planes = torch.from_numpy(pixels.transpose(2, 0, 1).copy())  # channels first, contiguous, writable
+        result = model(planes[None].to(model.device, model.dtype).div_(255))[0].float()
+        return result.permute(1, 2, 0).mul_(255).add_(0.5).clamp_(0, 255).byte().cpu().numpy()
 
 
 def _call(model: LoadedUpscaler, part: np.ndarray) -> np.ndarray:

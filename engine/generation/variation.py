@@ -15,22 +15,28 @@ size. The seed's and variation seed's noise at that size come from fresh generat
 own generator still draws the full-size noise first, so what it draws later (the ancestral
 samplers' noise) is the same as without these settings.
 
-The pipelines draw their starting noise through diffusers' ``randn_tensor``; ``varied_noise``
-puts the variation into what it returns, for the batch only.
+A batch's noise stream (``rng.NoiseStream``) hands each image's first draw to ``first_hook``,
+which gives back the image's starting noise with these settings applied.
 """
 
 from __future__ import annotations
 
 import random
-import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from engine.generation.batch import Batch
     from engine.jobs import GenParams
+
+
+class Batch(Protocol):
+    """What variation reads of a batch (``engine.generation.batch.Batch``, which uses this module)."""
+
+    params: GenParams
+    index: int
+    seeds: list[int]
+    pipes: Any
 
 MAX_SEED = 2**32 - 1
 PARALLEL = 0.9995  # A1111's limit on the mean cosine above which it blends in a straight line
@@ -151,38 +157,3 @@ def first_hook(batch: Batch, fresh: Fresh = cpu_noise) -> Callable[[int, Any], A
 
 def _scale(batch: Batch) -> int:
     return int(getattr(batch.pipes.txt2img, "vae_scale_factor", 8))
-
-
-def vary(batch: Batch, noise: Any) -> Any:
-    """``noise`` as the batch's pipelines will start from it (unchanged without variation settings)."""
-    variation = for_batch(batch, _scale(batch))
-    return variation.noise(noise, batch.seeds) if variation.active else noise
-
-
-@contextmanager
-def varied_noise(batch: Batch) -> Iterator[None]:
-    """While the batch runs, the pipelines' starting noise carries its variation settings."""
-    variation = for_batch(batch, _scale(batch))
-    if not variation.active:
-        yield
-        return
-    from diffusers.utils import torch_utils
-
-    original = torch_utils.randn_tensor
-    seeds = list(batch.seeds)
-
-    def randn_tensor(shape: Any, *args: Any, **kwargs: Any) -> Any:
-        drawn = original(shape, *args, **kwargs)
-        if len(drawn.shape) == 4 and drawn.shape[0] == len(seeds):
-            return variation.noise(drawn, seeds)
-        return drawn
-
-    modules = [m for name, m in list(sys.modules.items())
-               if name.startswith("diffusers.pipelines.") and getattr(m, "randn_tensor", None) is original]
-    for module in modules:
-        module.randn_tensor = randn_tensor  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        for module in modules:
-            module.randn_tensor = original  # type: ignore[attr-defined]

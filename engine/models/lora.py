@@ -6,6 +6,7 @@ remapped first) and loaded as PEFT adapters, ones no longer asked for are remove
 are set with ``set_adapters``. A weight of 0 leaves the model's output exactly as without the
 LoRA. Files are kept in a small in-memory cache, so asking again does not reread the disk.
 The applied names, weights and A1111 short hashes are recorded on the model for the infotext.
+LyCORIS LoHa / LoKr files go the same way but are added to the weights in place (``lycoris``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from engine.jobs import LoraRef
 from engine.models.errors import LoraError
 from engine.models.loaded import LoadedModel
 from engine.models.lora_keys import complete_te_attention, remap_ldm_lora, uses_ldm_names
+from engine.models.lycoris import Patcher, is_lycoris
 from installer.errors import BrokenModelError
 from installer.store.hashing import lora_short_hash, sha256_file
 from installer.store.modelfile import read_header
@@ -107,10 +109,13 @@ class LoraManager:
     def __init__(self, cache: LoraFileCache | None = None) -> None:
         self.cache = cache or FILE_CACHE
         self.loaded: dict[str, str] = {}  # adapter name -> path
+        self.patcher = Patcher()  # the LyCORIS files in force
 
     def apply(self, model: LoadedModel, specs: Sequence[LoraSpec]) -> None:
         wanted = [_wanted(s) for s in specs]
-        active = [w for w in wanted if w.weight != 0]
+        lycoris = [w for w in wanted if is_lycoris(self._file(w.path, w.name).state)]
+        self.patcher.apply(model.pipe, [(str(w.path), self._file(w.path, w.name).state, w.weight) for w in lycoris])
+        active = [w for w in wanted if w.weight != 0 and w not in lycoris]
         adapters = [self._ensure_loaded(model, w) for w in active]
         self._remove_unwanted(model, set(adapters))
         if adapters:

@@ -19,12 +19,13 @@ from pathlib import Path, PurePosixPath
 from engine.errors import UnsafeNameError
 from engine.models.demo import DEMO_LABEL
 from engine.models.errors import not_found_hint
-from installer.errors import ModelNotFoundError
+from installer.errors import BrokenModelError, ModelNotFoundError
 from installer.home import Home
 from installer.store.model_store import ModelEntry, ModelStore, State
+from installer.store.problems import sentence
 
 log = logging.getLogger(__name__)
-KINDS = ("checkpoint", "vae", "lora", "embedding", "upscaler")
+KINDS = ("checkpoint", "vae", "lora", "embedding", "upscaler", "controlnet")
 
 
 @dataclass(frozen=True)
@@ -108,8 +109,9 @@ class ModelRegistry:
         items: dict[str, list[ModelInfo]] = {k: [] for k in KINDS}
         for entry in entries:
             if entry.state is State.BROKEN or entry.kind not in items:
-                if entry.state is State.BROKEN:
-                    log.info("Not listing %s: %s", entry.name, entry.reason)
+                if entry.problem is not None:
+                    log.info("Not listing %s: %s", entry.name, sentence(entry.problem))
+                    log.info("%s", entry.reason, extra={"file_only": True})  # the detail, for logs/engine.log
                 continue
             items[entry.kind].append(_info(entry))
         with self._lock:
@@ -144,9 +146,22 @@ class ModelRegistry:
             found = [i for i in candidates if match(i, text)]
             if found:
                 return self.with_hash(found[0]) if kind == "checkpoint" else found[0]
+        if kind == "lora":  # A1111 also finds a LoRA by its alias, the trainer's output name
+            aliased = [i for i in candidates if _by_alias(i, text)]
+            if aliased:
+                return aliased[0]
+        broken = self._broken(kind, text)
+        if broken is not None and broken.problem is not None:  # the file is there but cannot be used: say why
+            raise BrokenModelError(f"{_label(field)}{broken.name}: {sentence(broken.problem)}", field=field)
         known = ", ".join(i.title for i in candidates[:20]) or "none"
         raise ModelNotFoundError(f"{_label(field)}No {kind} named {name!r}. Available: {known}", not_found_hint(kind),
                                  field=field)
+
+    def _broken(self, kind: str, text: str) -> ModelEntry | None:
+        """The broken file of the last scan that ``text`` names (name, file name or stem), if any."""
+        wanted = text.split(" [", 1)[0]
+        return next((e for e in self.store.entries if e.state is State.BROKEN and e.kind in (kind, "unknown")
+                     and wanted in (e.name, e.path.name, e.path.stem)), None)
 
     def find_checkpoint(self, name: str) -> ModelInfo:
         return self.find("checkpoint", name)
@@ -167,6 +182,12 @@ class ModelRegistry:
         with self._lock:
             self._items[info.kind] = [fresh if i.path == info.path else i for i in self._items[info.kind]]
         return replace(info, sha256=fresh.sha256, lora_hash=fresh.lora_hash)
+
+
+def _by_alias(info: ModelInfo, text: str) -> bool:
+    from engine.models.lora_metadata import lora_alias, lora_metadata
+
+    return lora_alias(info.path, lora_metadata(info.path)) == text
 
 
 def _by_title(info: ModelInfo, text: str) -> bool:

@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.models.configs import ARCH_NAMES_SUPPORTED, CONFIG_METADATA_KEY, LOADS_AS, resolve_config
+from engine.models.configs import (
+    ARCH_NAMES_SUPPORTED,
+    CONFIG_METADATA_KEY,
+    LOADS_AS,
+    resolve_config,
+)
 from engine.models.errors import PickleRefusedError, UnsupportedModelError, not_found_hint
 from installer.errors import BrokenModelError, ModelNotFoundError
 from installer.store.architectures import prediction_markers
@@ -22,6 +27,7 @@ KIND_HINT = {
     "lora": "it is a LoRA: put it into models/Lora and use <lora:NAME:1> in the prompt",
     "vae": "it is a VAE: put it into models/VAE and choose it as the VAE",
     "taesd": "it is a preview decoder (TAESD), not a checkpoint",
+    "upscaler": "it is an upscaler: put it into models/ESRGAN and choose it in hires fix or Extras",
 }
 
 

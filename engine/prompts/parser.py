@@ -2,9 +2,10 @@
 
 ``parse_prompt_attention`` turns a prompt into ``(text, weight)`` pieces the way A1111 does:
 ``(x)`` multiplies by 1.1, ``[x]`` divides by 1.1, ``(x:1.3)`` sets a factor, brackets nest by
-multiplying, ``\\(`` ``\\)`` ``\\[`` ``\\]`` ``\\\\`` are literal, brackets left open at the end
-still apply, and a stray closing bracket is plain text. ``BREAK`` (a whole word, upper case)
-becomes the ``BREAK_PIECE`` marker that starts a new 75-token chunk.
+multiplying, ``\\(`` ``\\)`` ``\\[`` ``\\]`` ``\\\\`` are literal, any other backslash is dropped,
+brackets left open at the end still apply, and a stray closing bracket is plain text. ``BREAK`` (a
+whole word, upper case) becomes the ``BREAK_PIECE`` marker that starts a new 75-token chunk; inside
+brackets it is weighed like the text around it, so it is the word at a negative weight, as in A1111.
 """
 
 from __future__ import annotations
@@ -46,8 +47,7 @@ def _scan_one(text: str, pos: int, pieces: list[list], opened: list[tuple[str, i
         if literal in ("(", ")", "[", "]", "\\"):
             pieces.append([literal, 1.0])
             return pos + 2
-        pieces.append(["\\", 1.0])
-        return pos + 1
+        return pos + 1  # a backslash that escapes nothing is dropped, as A1111 drops it
     if char in "([":
         opened.append((char, len(pieces)))
         return pos + 1
@@ -103,9 +103,10 @@ def _add_text(chunk: str, pieces: list[list]) -> None:
 
 
 def _scale(pieces: list[list], start: int, factor: float) -> None:
+    """Weigh every piece from ``start``: a BREAK inside brackets too, which then (as in A1111) is no
+    longer a chunk break but the word "BREAK" at that (negative) weight."""
     for piece in pieces[start:]:
-        if piece[1] != BREAK_PIECE[1] or piece[0] != BREAK_PIECE[0]:
-            piece[1] *= factor
+        piece[1] *= factor
 
 
 def _merge(pieces: list[Piece]) -> list[Piece]:

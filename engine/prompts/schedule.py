@@ -33,10 +33,22 @@ Node = str | Scheduled | Alternate
 
 
 def has_schedule(prompt: str) -> bool:
-    return any(not isinstance(n, str) for n in _walk(parse(prompt)))
+    """Whether the prompt edits or alternates anything, as A1111's grammar reads it (``edit_grammar``)."""
+    from engine.prompts.edit_grammar import has_constructs
+
+    return has_constructs(prompt)
 
 
-def prompt_schedule(prompt: str, steps: int) -> list[tuple[int, str]]:
+def prompt_schedule(prompt: str, steps: int, first_pass_steps: int | None = None) -> list[tuple[int, str]]:
+    """A1111's schedule of the prompt over ``steps`` (``first_pass_steps``: hires fix's second pass).
+
+    A prompt A1111's grammar rejects is taken literally (``edit_grammar``)."""
+    from engine.prompts.edit_grammar import Timeline, schedule
+
+    return schedule(prompt, Timeline(steps, first_pass_steps))
+
+
+def _own_schedule(prompt: str, steps: int) -> list[tuple[int, str]]:
     tree = parse(prompt)
     boundaries = sorted({steps, *_boundaries(tree, steps)})
     schedule: list[tuple[int, str]] = []

@@ -51,21 +51,22 @@ class Conditioner:
     embeddings: EmbeddingSet | None = None  # the textual-inversion embeddings prompts may name
     _encoded: dict[str, PromptEmbeds] = field(default_factory=dict)
     _device: Any = None
-    _plans: dict[int, ScheduledEmbeds] = field(default_factory=dict)
+    _plans: dict[tuple[int, int | None], ScheduledEmbeds] = field(default_factory=dict)
 
-    def for_steps(self, steps: int) -> ScheduledEmbeds:
-        plan = self._plans.get(steps)
+    def for_steps(self, steps: int, first_pass_steps: int | None = None) -> ScheduledEmbeds:
+        """The embeddings over a pass of ``steps``; ``first_pass_steps`` for hires fix's second pass."""
+        plan = self._plans.get((steps, first_pass_steps))
         if plan is None:
-            plan = self._plans[steps] = self._plan(max(1, steps))
+            plan = self._plans[(steps, first_pass_steps)] = self._plan(max(1, steps), first_pass_steps)
         return plan
 
-    def _plan(self, steps: int) -> ScheduledEmbeds:
-        cond = [(end, self._encode(text)) for end, text in _texts(self.prompt, steps)]
+    def _plan(self, steps: int, first_pass_steps: int | None = None) -> ScheduledEmbeds:
+        cond = [(end, self._encode(text)) for end, text in _texts(self.prompt, steps, first_pass_steps)]
         if is_sdxl(self.pipe) and not self.negative.strip():
             zeros = PromptEmbeds(cond[0][1].embeds * 0, cond[0][1].pooled * 0)
             uncond = [(steps, zeros)]
         else:
-            uncond = [(end, self._encode(text)) for end, text in _texts(self.negative, steps)]
+            uncond = [(end, self._encode(text)) for end, text in _texts(self.negative, steps, first_pass_steps)]
         chunks = max(e.chunks for _, e in cond + uncond)
         if all(e.chunks == chunks for _, e in cond + uncond):
             return ScheduledEmbeds(cond, uncond)
@@ -88,8 +89,8 @@ class Conditioner:
         return [embedding for encoded in self._encoded.values() for embedding in encoded.used]
 
 
-def _texts(prompt: str, steps: int) -> list[tuple[int, str]]:
-    return prompt_schedule(prompt, steps) if has_schedule(prompt) else [(steps, prompt)]
+def _texts(prompt: str, steps: int, first_pass_steps: int | None = None) -> list[tuple[int, str]]:
+    return prompt_schedule(prompt, steps, first_pass_steps) if has_schedule(prompt) else [(steps, prompt)]
 
 
 def swap_kwargs(plan: ScheduledEmbeds, step_index: int, pipe: Any, images: int) -> dict[str, Any]:

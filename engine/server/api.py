@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Request
 from starlette.concurrency import run_in_threadpool
 
 from engine.server import api_models as m
-from engine.server import disconnect, image_inputs, images, listings, options, sysinfo
+from engine.server import disconnect, images, listings, options, prepare, sysinfo
 from engine.server.service import EngineService
 
 router = APIRouter(prefix="/sdapi/v1", tags=["sdapi"])
@@ -23,7 +23,7 @@ async def _generate(request: Request, mode: str, req: m.GenerationRequest) -> m.
     service = svc(request)
     job = await run_in_threadpool(service.runtime.prepare, mode, req)
     outcome = await disconnect.call(request, service.worker, mode,  # the images are decoded as the job starts
-                                    lambda control: service.runtime.run(image_inputs.materialize(job), control),
+                                    lambda control: service.runtime.run(prepare.materialize(job), control),
                                     job_count=req.n_iter)
     encoded = await run_in_threadpool(images.encode_all, outcome.images, outcome.infotexts) if req.send_images else []
     return m.GenerationResponse(images=encoded, parameters=req.model_dump(), info=outcome.info_json())

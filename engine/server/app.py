@@ -70,7 +70,17 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(service: EngineService) -> FastAPI:
-    from engine.server import api, docs, guards, maple_api, prompt_routes, static
+    from engine.server import (
+        a1111_extra,
+        api,
+        controlnet_api,
+        docs,
+        extras_api,
+        guards,
+        maple_api,
+        prompt_routes,
+        static,
+    )
 
     local_docs = docs.assets_dir()  # Swagger UI served by the engine; FastAPI's CDN pages only without it
     app = FastAPI(title="Maple engine", version=engine_version(), description="AUTOMATIC1111-compatible API and Maple's own endpoints.",
@@ -84,6 +94,9 @@ def create_app(service: EngineService) -> FastAPI:
     app.include_router(maple_api.router)
     app.include_router(prompt_routes.sdapi)
     app.include_router(prompt_routes.maple)
+    app.include_router(extras_api.router)  # Extras and the upscaler lists
+    app.include_router(a1111_extra.router)  # the rest of A1111's routes (flags, empty lists, unload ...)
+    app.include_router(controlnet_api.router)  # the ControlNet extension's /controlnet/ routes
     static.install(app, service)
     guards.install(app, service.config)  # Host, CORS, Origin, login, body size, incidents
     return app

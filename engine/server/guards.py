@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 BROWSER_SITES_OK = frozenset({"same-origin", "none"})
 DEFAULT_PORTS = {"http": "80", "https": "443"}
+MAX_REMEMBERED = 64  # Host values answered without parsing again (only good ones are kept)
 
 
 class HostGuard:
@@ -37,14 +38,15 @@ class HostGuard:
     def __init__(self, app: ASGIApp, policy: HostPolicy) -> None:
         self.app = app
         self.policy = policy
+        self._served: set[tuple[str, int | None]] = set()  # (Host, port) pairs already found good
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self.app(scope, receive, send)
             return
         host = header(scope, b"host")
-        server = scope.get("server") or (None, None)
-        if self.policy.allows(host, server[1]):
+        port = (scope.get("server") or (None, None))[1]
+        if (host, port) in self._served or self._allows(host, port):
             await self.app(scope, receive, send)
         elif scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
@@ -52,6 +54,13 @@ class HostGuard:
             await send_error(send, 421, "unknown-host", f"Host: {shown(host)} is not a name of this engine",
                              "Open the engine as http://127.0.0.1:PORT, or add the name to the allowed "
                              "host names in Settings (with --listen).", "Host")
+
+
+    def _allows(self, host: str | None, port: int | None) -> bool:
+        allowed = self.policy.allows(host, port)
+        if allowed and host is not None and len(self._served) < MAX_REMEMBERED:
+            self._served.add((host, port))
+        return allowed
 
 
 def _netloc(scheme: str, netloc: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn
 
 from engine.errors import BadRequestError
@@ -22,7 +22,6 @@ from engine.server.limits import MAX_IMAGE_PIXELS, MAX_REQUEST_PIXELS
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-    from engine.server.prepare import PreparedJob
 
 FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF")
 FORMAT_NAMES = "PNG, JPEG, WebP, BMP or GIF"
@@ -127,13 +126,3 @@ def load(image: ImageInput) -> Image:
 def decode(image: ImageInput, mode: str) -> Image:
     with load(image) as loaded:
         return loaded.convert(mode)
-
-
-def materialize(job: PreparedJob) -> PreparedJob:
-    """In the worker, as the job starts: ``job`` with its images decoded into its parameters."""
-    pending = job.images
-    if pending is None:
-        return job
-    inits = tuple(decode(image, "RGB") for image in pending.init_images)
-    mask = decode(pending.mask, "L") if pending.mask else None
-    return replace(job, params=replace(job.params, init_images=inits, mask=mask), images=None)

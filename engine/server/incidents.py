@@ -12,7 +12,7 @@ import logging
 import secrets
 import traceback
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engine.errors import InternalError
 from engine.server.asgi_reply import send_error
@@ -66,16 +66,11 @@ class IncidentMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def watched_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
         try:
-            await self.app(scope, receive, watched_send)
+            await self.app(scope, receive, send)
         except Exception as exc:  # the HTTP edge: nothing a request does may escape unlogged
             error = internal_error(exc, f"{scope.get('method', '')} {scope.get('path', '')}")
-            if not started:
+            try:
                 await send_error(send, error.status, error.code, error.message, error.hint)
+            except RuntimeError:  # the answer had started already: the server closes the connection
+                log.debug("no error answer for %s: the response had started", scope.get("path", ""))

@@ -9,6 +9,7 @@ pixels are checked where the images are read (``image_inputs``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +26,7 @@ MAX_IMAGE_PIXELS = 4096 * 4096  # one input image
 MAX_REQUEST_PIXELS = 2 * MAX_IMAGE_PIXELS  # all input images of one request: eight 2048x2048 ones
 MAX_HIRES_SCALE = 4.0  # hr_scale's own bound, also for a target size given by hr_resize_x/y
 IMAGE_FIELDS = ("init_images", "mask")
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class BodyLimit:
@@ -35,7 +37,7 @@ class BodyLimit:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:  # no route reads another's body
             await self.app(scope, receive, send)
             return
         length = header(scope, b"content-length")
@@ -129,6 +131,17 @@ def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
             stack.extend((f"{where}[{i}]", inner) for i, inner in enumerate(item))
 
 
+def check_all_text(data: dict[str, Any]) -> None:
+    """Refuse a lone surrogate anywhere in ``data``, naming where; one pass in C when there is none."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+        return
+    except (UnicodeEncodeError, RecursionError, ValueError, TypeError):
+        pass  # find out where (or that it was something else, which the request models refuse)
+    for where, text in _strings(data, ""):
+        check_text(text, where or "request")
+
+
 def check_unused_fields(req: m.GenerationRequest) -> None:
     """Fields outside Maple's model are kept for compatibility, but not megabytes of them."""
     total = 0
@@ -153,7 +166,6 @@ def check_generation(req: m.GenerationRequest) -> None:
     check_prompt(req.prompt, "prompt")
     check_prompt(req.negative_prompt, "negative_prompt")
     check_unused_fields(req)
-    for where, text in _strings(req.model_dump(exclude=set(IMAGE_FIELDS)), ""):
-        check_text(text, where or "request")
+    check_all_text(req.model_dump(exclude=set(IMAGE_FIELDS)))
     if isinstance(req, m.Txt2ImgRequest):
         check_hires(req)

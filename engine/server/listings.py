@@ -36,9 +36,13 @@ def sd_vaes(registry: ModelRegistry) -> list[m.SDVaeItem]:
 
 
 def loras(registry: ModelRegistry) -> list[m.LoraItem]:
+    """A1111's LoRA list: the file's ``ss_*`` training metadata, its output name as the alias."""
+    from engine.models.lora_metadata import lora_alias, lora_metadata
+
     out = []
     for e in registry.loras():
-        out.append(m.LoraItem(name=e.stem, alias=e.stem, path=str(e.path), metadata={}))
+        metadata = lora_metadata(e.path)
+        out.append(m.LoraItem(name=e.stem, alias=lora_alias(e.path, metadata), path=str(e.path), metadata=metadata))
     return out
 
 

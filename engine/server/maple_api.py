@@ -44,6 +44,12 @@ def info(request: Request) -> m.InfoResponse:
     return svc(request).info()
 
 
+@router.get("/unusable-models")
+def unusable_models(request: Request) -> list[dict[str, object]]:
+    """Model files that cannot be used (broken, or failed to load), each with its plain sentence."""
+    return svc(request).runtime.unusable_models()
+
+
 @router.post("/token-count", response_model=m.TokenCountResponse)
 async def token_count(request: Request, req: m.TokenCountRequest) -> m.TokenCountResponse:
     limits.check_prompt(req.prompt, "prompt")

@@ -1,7 +1,8 @@
 """A1111's ``/options`` keys that Maple acts on: checked in the HTTP thread, the chosen model remembered.
 
-``check_options`` validates a ``POST /options`` body before the worker applies it; other keys are
-accepted and ignored, as A1111 does (its options hold hundreds of UI settings). ``remember_model``
+``check_options`` validates a ``POST /options`` body before the worker applies it; picture-changing
+settings Maple does not implement are refused at other values, the other keys are kept as sent, as
+A1111 keeps them (its options hold hundreds of UI settings; see ``a1111_options``). ``remember_model``
 keeps the chosen checkpoint in settings.json, so the next start loads it.
 """
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import BadRequestError
+from engine.server import a1111_options
 
 if TYPE_CHECKING:
     from engine.models.registry import ModelRegistry
@@ -30,7 +32,13 @@ def check_options(changes: dict[str, Any], registry: ModelRegistry) -> dict[str,
         out["sd_vae"] = _vae(changes["sd_vae"], registry)
     if "CLIP_stop_at_last_layers" in changes:
         out["CLIP_stop_at_last_layers"] = _clip_skip(changes["CLIP_stop_at_last_layers"])
-    return out
+    if "randn_source" in changes:
+        out["randn_source"] = a1111_options.randn_source(changes["randn_source"], "randn_source")
+    if "eta_noise_seed_delta" in changes:
+        out["eta_noise_seed_delta"] = a1111_options.eta_noise_seed_delta(changes["eta_noise_seed_delta"],
+                                                                         "eta_noise_seed_delta")
+    a1111_options.check_fixed(changes)
+    return {**changes, **out}  # the keys Maple does not act on are kept as sent (a1111_options)
 
 
 def _checkpoint(name: Any, registry: ModelRegistry) -> str:

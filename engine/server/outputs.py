@@ -18,7 +18,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-MODES = ("txt2img", "img2img")
+MODES = ("txt2img", "img2img", "extras")  # extras: upscaled pictures (extras_outputs)
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
 NUMBERED = re.compile(r"^(\d{5,})-")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -44,8 +44,8 @@ def next_number(folder: Path) -> int:
     return highest + 1
 
 
-def png_bytes(image: Any, infotext: str) -> bytes:
-    """The image as PNG bytes with ``infotext`` in the ``parameters`` chunk."""
+def png_bytes(image: Any, infotext: str, chunks: dict[str, str] | None = None) -> bytes:
+    """The image as PNG bytes with ``infotext`` in the ``parameters`` chunk (and ``chunks``' texts)."""
     import io
 
     from PIL.PngImagePlugin import PngInfo
@@ -53,6 +53,8 @@ def png_bytes(image: Any, infotext: str) -> bytes:
     meta = PngInfo()
     if infotext:
         meta.add_text("parameters", infotext)
+    for key, text in (chunks or {}).items():
+        meta.add_text(key, text)
     buf = io.BytesIO()
     image.save(buf, format="PNG", pnginfo=meta)
     return buf.getvalue()
@@ -109,11 +111,14 @@ def read_infotext(path: Path) -> str:
 
     try:
         with Image.open(path) as im:
-            text = im.info.get("parameters", "")
+            text, extras = im.info.get("parameters", ""), im.info.get("extras", "")
     except Exception as exc:  # an unreadable file is listed without its text
         log.debug("cannot read %s: %s", path, exc)
         return ""
-    return text if isinstance(text, str) else ""
+    text = text if isinstance(text, str) else ""
+    if isinstance(extras, str) and extras:  # an upscaled picture: its postprocessing joins the last line
+        return f"{text}, {extras}" if text else extras
+    return text
 
 
 def list_images(outputs: Path, date: str) -> list[OutputImage]:
@@ -125,6 +130,8 @@ def list_images(outputs: Path, date: str) -> list[OutputImage]:
         if not folder.is_dir():
             continue
         for path in sorted(folder.glob("*.png"), reverse=True):
+            if path.name.startswith("."):  # a file being written, or not Maple's
+                continue
             url = f"/outputs/{mode}-images/{date}/{path.name}"
             found.append(OutputImage(path.name, url, mode, read_infotext(path)))
     return found

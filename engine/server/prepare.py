@@ -17,15 +17,15 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import BadRequestError
 from engine.jobs import GenParams, LoraRef
 from engine.models.registry import check_name
+from engine.server import a1111_options, image_inputs, limits, request_checks
 from engine.server import api_models as m
-from engine.server import image_inputs, limits
 
 if TYPE_CHECKING:
     from engine.prompts.styles import StyleBook
 
 LoraResolver = Callable[[LoraRef, str], LoraRef]  # (ref, request field) -> path and short hash filled in
 
-KNOWN_OVERRIDES = ("sd_model_checkpoint", "sd_vae", "CLIP_stop_at_last_layers")
+KNOWN_OVERRIDES = ("sd_model_checkpoint", "sd_vae", "CLIP_stop_at_last_layers", "randn_source", "eta_noise_seed_delta")
 MAX_SEED = 2**32 - 1
 
 
@@ -132,14 +132,28 @@ def _variation(req: m.GenerationRequest) -> dict[str, Any]:
             "tiling": req.tiling, "styles": tuple(req.styles)}
 
 
+def _noise(req: m.GenerationRequest, defaults: tuple[str, int]) -> dict[str, Any]:
+    """The noise source and eta noise seed delta: ``override_settings``, else the engine's settings."""
+    o = req.override_settings
+    source = a1111_options.randn_source(o["randn_source"], "override_settings.randn_source") \
+        if "randn_source" in o else defaults[0]
+    delta = a1111_options.eta_noise_seed_delta(o["eta_noise_seed_delta"], "override_settings.eta_noise_seed_delta") \
+        if "eta_noise_seed_delta" in o else defaults[1]
+    return {"randn_source": source, "eta_noise_seed_delta": delta}
+
+
 def prepare(mode: str, req: m.GenerationRequest, resolve_lora: LoraResolver, default_clip_skip: int,
-            styles: StyleBook | None = None) -> PreparedJob:
+            styles: StyleBook | None = None, noise_defaults: tuple[str, int] = ("GPU", 0)) -> PreparedJob:
     limits.check_generation(req)
+    request_checks.check_request(req.model_dump())
+    a1111_options.check_fixed(req.override_settings, "override_settings.")
     images = image_inputs.probe_request(req) if isinstance(req, m.Img2ImgRequest) else None
     sampler, schedule = sampler_and_schedule(req)
     styled, styled_negative = _styled(req, styles)
     prompt, loras = _loras(styled, resolve_lora, "prompt")
     negative, _ = _loras(styled_negative, resolve_lora, "negative_prompt")
+    if (req.model_extra or {}).get("disable_extra_networks"):
+        loras = ()  # as A1111: the <lora:...> tags leave the prompt and nothing is applied
     checkpoint, vae, clip_skip = _overrides(req)
     extra = _img2img(req) if isinstance(req, m.Img2ImgRequest) else _txt2img(req) if isinstance(req, m.Txt2ImgRequest) else {}
     default_strength = 0.75 if mode == "img2img" else 0.7
@@ -162,7 +176,10 @@ def prepare(mode: str, req: m.GenerationRequest, resolve_lora: LoraResolver, def
         extra={"original_prompt": styled, "original_negative_prompt": styled_negative,
                "request_prompt": req.prompt, "request_negative_prompt": req.negative_prompt},
     )
-    params = replace(params, **extra, **_variation(req))
+    params = replace(params, **extra, **_variation(req), **_noise(req, noise_defaults))
+    eta = (req.model_extra or {}).get("eta")
+    if sampler == "DDIM" and isinstance(eta, int | float) and not isinstance(eta, bool) and 0 <= eta <= 1:
+        params.extra["eta"] = float(eta)  # A1111's DDIM eta (its default 0 is eta_ddim's)
     if checkpoint:
         check_name(checkpoint, "override_settings.sd_model_checkpoint")
     if vae:
@@ -170,3 +187,12 @@ def prepare(mode: str, req: m.GenerationRequest, resolve_lora: LoraResolver, def
     return PreparedJob(params, checkpoint, vae, req.save_images, req.override_settings_restore_afterwards, req.model_dump(),
                        images)
 
+
+def materialize(job: PreparedJob) -> PreparedJob:
+    """In the worker, as the job starts: ``job`` with its images decoded into its parameters."""
+    pending = job.images
+    if pending is None:
+        return job
+    inits = tuple(image_inputs.decode(image, "RGB") for image in pending.init_images)
+    mask = image_inputs.decode(pending.mask, "L") if pending.mask else None
+    return replace(job, params=replace(job.params, init_images=inits, mask=mask), images=None)

@@ -96,6 +96,11 @@ class Progress:
             self._state.skipped = True
             return True
 
+    def flags(self) -> tuple[bool, bool]:
+        """(interrupted, skipped), without copying the rest (read at every step and VAE block)."""
+        with self._lock:
+            return self._state.interrupted, self._state.skipped
+
     def update(self, fn: Callable[[Snapshot], None]) -> None:
         with self._lock:
             fn(self._state)
@@ -136,10 +141,10 @@ class JobProgress:
         self._progress.update(store)
 
     def should_interrupt(self) -> bool:
-        return self._progress.snapshot().interrupted
+        return self._progress.flags()[0]
 
     def should_skip(self) -> bool:
-        return self._progress.snapshot().skipped
+        return self._progress.flags()[1]
 
     def clear_skip(self) -> None:
         def clear(s: Snapshot) -> None:

@@ -17,16 +17,20 @@ from typing import TYPE_CHECKING, Any
 
 from engine.cli import EngineConfig, shared_folders_now
 from engine.errors import EngineError
+from engine.generation.sd_upscale import EXTRA_KEY as SD_UPSCALE_KEY
 from engine.jobs import GenParams, GenResult, JobControl, LoraRef
 from engine.models.device import DeviceChoice
 from engine.models.loaded import LoadedModel
 from engine.models.registry import ModelInfo, ModelRegistry
+from engine.models.unusable import LoadFailures, unusable_models
 from engine.server import api_models as m
-from engine.server import boot, listings
+from engine.server import boot, controlnet_jobs, listings, upscaling_jobs
+from engine.server.a1111_options import KeptOptions
 from engine.server.options import VAE_BUILTIN, remember_model
 from engine.server.outputs import save_images
 from engine.server.prepare import PreparedJob, prepare
 from engine.server.prompt_library import PromptLibrary
+from installer.errors import MapleError
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -50,6 +54,14 @@ class Outcome:
         return json.dumps(self.info, ensure_ascii=False)
 
 
+def _vram_words(choice: DeviceChoice) -> str:
+    """``, VRAM mode high (SDXL: medium)`` on a GPU; nothing on the CPU, which has no VRAM."""
+    if choice.device == "cpu":
+        return ""
+    sdxl = f" (SDXL: {choice.vram_mode_sdxl})" if choice.vram_mode_sdxl else ""
+    return f", VRAM mode {choice.vram_mode}{sdxl}"
+
+
 class Runtime:
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
@@ -60,16 +72,18 @@ class Runtime:
         self.vae_choice = "Automatic"
         self.selected = ""  # the checkpoint chosen at start-up or through options
         self.clip_skip = 1
+        self.kept_options = KeptOptions(config.home.root)  # A1111 settings Maple keeps but does not act on
+        self.randn_source, self.eta_noise_seed_delta = self.kept_options.noise_settings()
         self._tokenizer: CLIPTokenizer | None = None
         self.prompts = PromptLibrary(config, self.registry)  # embeddings and styles
+        self.load_failures = LoadFailures()  # checkpoints that failed to load, shown as unusable
 
     # --- start-up (worker thread) ---
     def startup(self, timer: StartupTimer) -> None:
         """Import torch, choose the device, list the model folders and load the first model."""
         self.config = boot.import_libraries(self.config, timer)
         self.choice = self._choose()
-        sdxl = f" (SDXL: {self.choice.vram_mode_sdxl})" if self.choice.vram_mode_sdxl else ""
-        log.info("Device: %s, precision %s, VRAM mode %s%s", self.choice.name, self.choice.precision, self.choice.vram_mode, sdxl)
+        log.info("Device: %s, precision %s%s", self.choice.name, self.choice.precision, _vram_words(self.choice))
         with timer.phase("list models"):
             self.registry.refresh()
         boot.ensure_some_checkpoint(self.config.home, self.registry, timer)
@@ -136,7 +150,10 @@ class Runtime:
 
     # --- options ---
     def options(self) -> dict[str, Any]:
-        return {
+        """A1111's settings: the kept ones and A1111's defaults, then Maple's live values."""
+        return self.kept_options.answer({
+            "randn_source": self.randn_source,
+            "eta_noise_seed_delta": self.eta_noise_seed_delta,
             "sd_model_checkpoint": self.current_title(),
             "sd_vae": self.vae_choice,
             "CLIP_stop_at_last_layers": self.clip_skip,
@@ -145,7 +162,7 @@ class Runtime:
             "outdir_txt2img_samples": str(self.config.home.outputs_dir / "txt2img-images"),
             "outdir_img2img_samples": str(self.config.home.outputs_dir / "img2img-images"),
             "sd_checkpoint_hash": self.model.sha256 if self.model else None,
-        }
+        })
 
     def apply_options(self, changes: dict[str, Any]) -> None:
         """In the worker: apply what ``options.check_options`` let through."""
@@ -157,6 +174,24 @@ class Runtime:
             self.vae_choice = changes["sd_vae"]
         if "CLIP_stop_at_last_layers" in changes:
             self.clip_skip = int(changes["CLIP_stop_at_last_layers"])
+        self.randn_source = str(changes.get("randn_source", self.randn_source))
+        self.eta_noise_seed_delta = int(changes.get("eta_noise_seed_delta", self.eta_noise_seed_delta))
+        self.kept_options.update({k: v for k, v in changes.items()
+                                  if k not in ("sd_model_checkpoint", "sd_vae", "CLIP_stop_at_last_layers")})
+
+    def unload_model(self) -> None:
+        """Free the loaded checkpoint (A1111's unload-checkpoint); the next job loads it again."""
+        from engine.models import loader
+
+        if self.model is not None:
+            loader.unload(self.model)
+
+    def reload_model(self) -> None:
+        """Load the chosen checkpoint again now (A1111's reload-checkpoint)."""
+        name = self.selected or (self.model.name if self.model is not None else "")
+        self.unload_model()
+        if name:
+            self.switch(name)
 
     def refresh(self) -> None:
         """Rescan the model folders (one scan covers checkpoints, VAEs and LoRAs)."""
@@ -165,7 +200,10 @@ class Runtime:
     # --- generation ---
     def prepare(self, mode: str, req: m.GenerationRequest) -> PreparedJob:
         """In an HTTP thread: the request checked and resolved, nothing loaded yet."""
-        job = prepare(mode, req, self.find_lora, self.clip_skip, self.prompts.styles)
+        job = prepare(mode, req, self.find_lora, self.clip_skip, self.prompts.styles,
+                      (self.randn_source, self.eta_noise_seed_delta))
+        job = upscaling_jobs.resolve(job, req, self.registry)  # hires upscaler models, SD upscale
+        job = controlnet_jobs.resolve(job, req, self.registry)  # alwayson_scripts.controlnet units
         if job.checkpoint:
             self.find_checkpoint(job.checkpoint, "override_settings.sd_model_checkpoint")
         if job.vae:
@@ -184,7 +222,7 @@ class Runtime:
         result = self.generate(job.params, control)
         paths = self._save(job, result)
         info = listings.info_dict(job.params, result, self.require_model(), started)
-        return Outcome(result.images, result.infotexts, info, paths)
+        return Outcome([*result.images, *result.detected_maps], result.infotexts, info, paths)
 
     def generate(self, params: GenParams, control: JobControl) -> GenResult:
         """Generate with the loaded model, its LoRAs set to exactly the job's."""
@@ -195,6 +233,10 @@ class Runtime:
         if params.loras or model.applied_loras:
             apply_loras(model, params.loras)
         model.embeddings = self.prompts.embeddings_for(model, check_folders=True)
+        if SD_UPSCALE_KEY in params.extra:
+            from engine.generation.sd_upscale import run_sd_upscale
+
+            return run_sd_upscale(model, params, control)
         return generate(model, params, control)
 
     def _save(self, job: PreparedJob, result: GenResult) -> list[str]:
@@ -222,11 +264,19 @@ class Runtime:
         choice = self.choice = self.choice or self._choose()
         kwargs: dict[str, Any] = dict(device=choice.torch_device, dtype=choice.dtype, vram_mode=choice.vram_mode_for(entry.arch),
                                       allow_pickle=self.config.allow_pickle, sha256=entry.sha256, name=entry.name)
-        if self.model is None:
-            self.model = loader.load_checkpoint(entry.path, **kwargs)
-        else:
-            self.model = loader.switch_model(self.model, entry.path, **kwargs)
+        try:
+            if self.model is None:
+                self.model = loader.load_checkpoint(entry.path, **kwargs)
+            else:
+                self.model = loader.switch_model(self.model, entry.path, **kwargs)
+        except MapleError as exc:  # the file's plain sentence for the API; the raw text goes to the log
+            raise self.load_failures.translate(entry, exc) from exc
+        self.load_failures.forget(entry.path)
         self.apply_vae(self.vae_choice)
+
+    def unusable_models(self) -> list[dict[str, Any]]:
+        """Every model file that cannot be used (broken, or failed to load), with its sentence."""
+        return [u.to_api() for u in unusable_models(self.registry, self.load_failures)]
 
     def apply_vae(self, name: str) -> None:
         from engine.models import vae

@@ -113,7 +113,7 @@ class EngineService:
             version=engine_version(),
             device=rt.device_name,
             precision=rt.precision_name,
-            vram_mode=rt.vram_mode_name,
+            vram_mode="" if rt.device_name == "cpu" else rt.vram_mode_name,  # no VRAM words without a GPU
             model=rt.current_title(),
             demo=rt.is_demo(),
             home=str(self.config.home.root),

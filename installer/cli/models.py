@@ -31,7 +31,7 @@ from installer.errors import MapleError
 
 log = logging.getLogger(__name__)
 
-KINDS = ("checkpoint", "vae", "lora", "taesd", "embedding", "upscaler")
+KINDS = ("checkpoint", "vae", "lora", "taesd", "embedding", "upscaler", "controlnet")
 SOURCES = ("huggingface", "hf-mirror", "civitai", "modelscope", "github", "url")
 
 

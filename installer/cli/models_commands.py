@@ -82,7 +82,7 @@ def cmd_list(ctx: Context, kind: str | None, as_json: bool, compute: bool) -> in
     if not any(e.is_model for e in entries):
         print(f"No models yet in {ctx.home.root / 'models'}. Try `maple-models catalog` and `maple-models pull ID`.")
     if entries:
-        print("\n".join(model_lines(entries)))
+        print("\n".join(model_lines(entries, _language(ctx.settings))))
     return 0
 
 
@@ -131,12 +131,47 @@ def cmd_add_folder(ctx: Context, folder: str) -> int:
         ctx.settings.shared_folders = [*ctx.settings.shared_folders, str(path)]
         save_settings(ctx.home.settings_file, ctx.settings)
     store = ModelStore(ctx.home, ctx.settings.shared_folders, ctx.catalog)
-    mine = [e for e in store.scan() if e.location == str(path)]
-    counts = {k: sum(1 for e in mine if e.kind == k and e.is_model) for k in ("checkpoint", "vae", "lora", "embedding")}
+    given = next(f for f in ctx.settings.shared_folders if str(Path(f).expanduser().absolute()) == str(path))
+    mine = [e for e in store.scan() if e.location == given]
     state = "already in use" if str(path) in known else "added"
-    print(f"{path}: {state}. {counts['checkpoint']} checkpoint(s), {counts['vae']} VAE(s), "
-          f"{counts['lora']} LoRA(s), {counts['embedding']} embedding(s) found, used in place (nothing copied).")
+    print(f"{path}: {state}. {found_text(mine)}, used in place (nothing copied).")
     broken = sum(1 for e in mine if not e.is_model)
     if broken:
-        print(f"{broken} broken file(s) there: see `maple-models list`.")
+        print(f"{counted(broken, 'file')} there cannot be used: `maple-models list` says why.")
+    tell_engine(ctx.home, ctx.settings.api_auth)
     return 0
+
+
+def tell_engine(home: Home, auth: str = "") -> None:
+    """This home's engine, if it runs, lists the shared folders' models at once; else at its next start."""
+    from installer import running_engine
+
+    engine = running_engine.find(home.root, auth=auth)
+    if engine is not None and running_engine.request_refresh(engine.port, auth=auth):
+        print(f"The running engine ({engine.url}) lists them now.")
+
+
+KIND_WORDS = {"checkpoint": "checkpoint", "vae": "VAE", "lora": "LoRA", "embedding": "embedding",
+              "upscaler": "upscaler", "controlnet": "ControlNet", "unknown": "file of unknown kind"}
+
+
+def counted(n: int, word: str) -> str:
+    """``1 checkpoint``, ``2 checkpoints``, ``2 files of unknown kind``."""
+    if n == 1:
+        return f"1 {word}"
+    head, _, rest = word.partition(" ")
+    return f"{n} {head}s{' ' + rest if rest else ''}"
+
+
+def found_text(entries: list[ModelEntry]) -> str:
+    """``2 checkpoints, 1 VAE found`` for the usable files, every kind that is there."""
+    kinds: dict[str, int] = {}
+    for e in entries:
+        if e.is_model:
+            kinds[e.kind] = kinds.get(e.kind, 0) + 1
+    if not kinds:
+        return "no model files found"
+    order = list(KIND_WORDS)
+    parts = [counted(n, KIND_WORDS.get(k, k)) for k, n in sorted(kinds.items(), key=lambda kv: order.index(kv[0])
+                                                                  if kv[0] in order else len(order))]
+    return ", ".join(parts) + " found"

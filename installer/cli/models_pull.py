@@ -14,6 +14,9 @@ from typing import Any
 
 from installer.cli.models_commands import Context
 from installer.cli.progress import ProgressBar
+from installer.display import arch_name
+from installer.downloads.errors import SourceUnreachableError
+from installer.downloads.hints import unreachable_hint
 from installer.errors import DownloadError, MapleError
 from installer.store.catalog import CatalogError
 from installer.store.hash_cache import remember_hash
@@ -51,6 +54,10 @@ def build_spec(ctx: Context, target: str, source: str | None, sha256: str | None
         spec = _catalog_spec(ctx, target, sha256)
     if source:
         chosen = [pair for pair in spec.sources if pair[0] == source]
+        if not chosen and source == "hf-mirror":  # asked for, even when the settings choose Hugging Face itself
+            from installer.downloads.sources import mirror_url
+
+            chosen = [("hf-mirror", m) for name, url in spec.sources if name == "huggingface" and (m := mirror_url(url))]
         if not chosen:
             names = ", ".join(name for name, _ in spec.sources)
             raise DownloadError(f"{spec.filename} has no {source} source (it has: {names})", "Choose one of those.")
@@ -107,6 +114,8 @@ def cmd_pull(ctx: Context, target: str, source: str | None, sha256: str | None, 
         if cancel.is_set():
             print(f"Paused. Run the same command again to resume {spec.filename}.", file=sys.stderr)
             return 130
+        if isinstance(exc, SourceUnreachableError):  # the flags and variables a CLI user has, not the settings page
+            exc.hint = unreachable_hint(exc.tried, f"maple-models pull {target}")
         raise exc
     if outcome.source == "existing":
         bar.close(f"{spec.filename}: already downloaded, checked ({outcome.size:,} bytes)")
@@ -117,7 +126,7 @@ def cmd_pull(ctx: Context, target: str, source: str | None, sha256: str | None, 
     print(f"  sha256 {outcome.sha256}  ({_describe(entry, spec, spec.extra.get('catalog_id'))})")
     if entry is not None:
         lora = f", LoRA hash {entry.lora_hash}" if entry.lora_hash else ""
-        print(f"  {entry.kind}, {entry.arch}, model hash {entry.short_hash}{lora}")
+        print(f"  {entry.kind}, {arch_name(entry.arch)}, model hash {entry.short_hash}{lora}")
     return 0
 
 

@@ -11,18 +11,9 @@ import sys
 import time
 from typing import TextIO
 
-UNITS = ("B", "KB", "MB", "GB", "TB")
+from installer.display import human_size
 
-
-def human_size(n: float | None) -> str:
-    if n is None:
-        return "?"
-    value = float(n)
-    for unit in UNITS:
-        if abs(value) < 1000 or unit == UNITS[-1]:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"
+__all__ = ["ProgressBar", "human_size", "human_time"]
 
 
 def human_time(seconds: float | None) -> str:

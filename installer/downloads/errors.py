@@ -51,5 +51,6 @@ class UnsupportedUrlError(DownloadError):
 
 class SourceUnreachableError(SourceFailedError):
     code = "download-unreachable"
+    tried: tuple[str, ...] = ()  # the sources tried, when every one was out of reach
     default_hint = ("Maple could not reach the download server. Check the network connection and the proxy in "
                     "the settings; in mainland China, choose the China mirror (hf-mirror) as the download source in the settings.")

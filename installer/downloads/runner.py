@@ -24,6 +24,7 @@ from installer.downloads.errors import (
     SourceUnreachableError,
 )
 from installer.downloads.fetch import run_sequential
+from installer.downloads.hints import unreachable_hint
 from installer.downloads.http import RetryPolicy, make_session
 from installer.downloads.lifecycle import DownloadState
 from installer.downloads.names import safe_target
@@ -219,6 +220,10 @@ def _final_error(target: Path, sources: list[tuple[str, str]], errors: list[Down
     """One error for a download whose every source failed, naming each source's reason."""
     reasons = "; ".join(f"{n}: {e.message}" for (n, _), e in zip(sources, errors, strict=False))
     if all(isinstance(e, SourceUnreachableError) for e in errors):
-        return SourceUnreachableError(f"No download source could be reached for {target.name} ({reasons}). Are you offline?")
+        tried = tuple(n for n, _ in sources[:len(errors)])
+        error = SourceUnreachableError(f"No download source could be reached for {target.name} ({reasons}). Are you offline?",
+                                       unreachable_hint(tried))
+        error.tried = tried
+        return error
     kind = type(errors[-1]) if len({type(e) for e in errors}) == 1 else SourceFailedError
     return kind(f"Every source failed for {target.name}: {reasons}")

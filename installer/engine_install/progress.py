@@ -26,11 +26,10 @@ ProgressFn = Callable[[InstallProgress], None]
 
 
 def human_size(size: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit in ("B", "KB") else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"
+    """Sizes as everywhere in Maple (decimal GB, :mod:`installer.display`)."""
+    from installer.display import human_size as shown
+
+    return shown(size)
 
 
 def human_time(seconds: float | None) -> str:

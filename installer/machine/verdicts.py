@@ -60,7 +60,9 @@ class Recommendation:
         return self.vram_mode_sdxl if arch and arch.startswith("sdxl") else self.vram_mode
 
     def engine_args(self, arch: str | None = None) -> list[str]:
-        return ["--device", self.device, "--precision", self.precision, "--vram-mode", self.vram_mode_for(arch)]
+        """The engine's flags; no VRAM mode on the CPU, which has no VRAM."""
+        vram = [] if self.device == "cpu" else ["--vram-mode", self.vram_mode_for(arch)]
+        return ["--device", self.device, "--precision", self.precision, *vram]
 
 
 def recommend(facts: MachineFacts) -> Recommendation:

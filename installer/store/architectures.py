@@ -52,7 +52,8 @@ FAMILY_NAMES = {
 
 
 class HeaderLike(Protocol):
-    tensors: Mapping[str, Any]
+    @property
+    def tensors(self) -> Mapping[str, Any]: ...
 
     def shape(self, key: str) -> list[int] | None: ...
 

@@ -34,7 +34,7 @@ ARCH_NAMES = {
     **FAMILY_NAMES,  # the other model families, named so the model manager shows what a file is
     "unknown": "unknown",
 }
-KINDS = ("checkpoint", "vae", "lora", "taesd", "embedding", "upscaler", "unknown")
+KINDS = ("checkpoint", "vae", "lora", "taesd", "embedding", "upscaler", "controlnet", "unknown")
 # Upscaler families told apart by a few tensor names (spandrel decides the details when it loads).
 UPSCALER_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("esrgan", ("model.0.weight", "model.1.sub.0.RDB1.conv1.0.weight")),  # ESRGAN (old layout)
@@ -159,11 +159,29 @@ def upscaler_arch(keys: list[str]) -> str | None:
     return next((arch for arch, names in UPSCALER_KEYS if present.issuperset(names)), None)
 
 
+def controlnet_arch(h: Header) -> str | None:
+    """sd1, sd2 or sdxl for a ControlNet file (A1111 or diffusers key names); None: not one."""
+    keys = h.tensors
+    ldm = "control_model.input_hint_block.0.weight" in keys or "input_hint_block.0.weight" in keys
+    if not ldm and "controlnet_cond_embedding.conv_in.weight" not in keys:
+        return None
+    prefix = "control_model." if "control_model.input_hint_block.0.weight" in keys else ""
+    if (prefix + "label_emb.0.0.weight") in keys or "add_embedding.linear_1.weight" in keys:
+        return "sdxl"
+    attn = (prefix + "input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight" if ldm
+            else "down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k.weight")
+    shape = h.shape(attn)
+    return "sd2" if shape is not None and shape[-1] == 1024 else "sd1"
+
+
 def classify(h: Header) -> tuple[str, str]:
     """Return (kind, arch) from the tensor names and shapes alone."""
     if h.metadata.get(DEMO_METADATA_KEY):
         return "checkpoint", "demo"
     keys = list(h.tensors)
+    controlnet = controlnet_arch(h)
+    if controlnet is not None:
+        return "controlnet", controlnet
     if any(k.startswith("model.diffusion_model.") for k in keys):
         return "checkpoint", _checkpoint_arch(h)
     if any(("lora_down" in k or "lora_up" in k or "lora_A" in k or "lora_B" in k) for k in keys) or _lycoris(keys):

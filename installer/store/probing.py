@@ -16,12 +16,13 @@ from installer.errors import BrokenModelError
 from installer.store.diffusers_folders import is_diffusers_folder
 from installer.store.hash_cache import FileRecord
 from installer.store.modelfile import inspect
+from installer.store.pickle_keys import pickle_kind
 
 SAFETENSORS = ".safetensors"
 PICKLE_EXTENSIONS = (".ckpt", ".pt", ".pth")
 EXTENSIONS = (SAFETENSORS, *PICKLE_EXTENSIONS)
 EMBEDDING_EXTENSIONS = (*EXTENSIONS, ".bin")  # diffusers' learned_embeds.bin, only in embedding folders
-PROBE_VERSION = 4  # raise when classification changes: cached kinds are then read again (hashes kept)
+PROBE_VERSION = 6  # raise when classification changes: cached kinds are then read again (hashes kept)
 BIG_PICKLE = 1_000_000_000  # a pickle this large in a mixed folder is a checkpoint, not a VAE
 
 
@@ -94,5 +95,5 @@ def _probe_pickle(path: Path, size: int, mtime_ns: int, folder_kind: str | None)
     problem = _pickle_problem(path, head, size)
     if problem:
         return FileRecord(size, mtime_ns, broken=problem, probe=PROBE_VERSION)
-    kind = folder_kind or ("checkpoint" if size >= BIG_PICKLE else "vae")
+    kind = folder_kind or pickle_kind(path) or ("checkpoint" if size >= BIG_PICKLE else "vae")  # names, then size
     return FileRecord(size, mtime_ns, kind=kind, arch="unknown", probe=PROBE_VERSION)

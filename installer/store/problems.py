@@ -119,6 +119,11 @@ def sentence(problem: Problem | str, lang: str = "en") -> str:
     return texts.get(lang, texts["en"])
 
 
+def problem_in(text: str) -> Problem | None:
+    """The problem whose English sentence ``text`` (a console line) contains, if any."""
+    return next((problem for problem, texts in SENTENCES.items() if texts["en"] in text), None)
+
+
 def all_sentences(problem: Problem | str) -> dict[str, str]:
     """Every language's sentence, for the engine's page (which switches language itself)."""
     return dict(SENTENCES[Problem(problem)])

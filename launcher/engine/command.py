@@ -23,7 +23,6 @@ log = logging.getLogger(__name__)
 ENGINE_CMD_ENV = "MAPLE_ENGINE_CMD"
 READY_PATH = "/maple/v1/ready"
 SHUTDOWN_PATH = "/maple/v1/shutdown"
-REFRESH_PATH = "/sdapi/v1/refresh-checkpoints"
 
 
 def engine_program() -> list[str]:
@@ -88,6 +87,19 @@ def redact(args: Sequence[str]) -> list[str]:
     return out
 
 
+def shown_command(cmd: Sequence[str]) -> str:
+    """The engine's command line as the console shows it: the password hidden, the interpreter by its
+    file name (its folder is Maple's own), every argument quoted as this system's shell would need."""
+    args = redact(cmd)
+    if args and os.path.isabs(args[0]):
+        args[0] = os.path.basename(args[0])
+    if sys.platform == "win32":
+        import subprocess
+
+        return subprocess.list2cmdline(args)
+    return shlex.join(args)
+
+
 def local_url(port: int) -> str:
     return f"http://127.0.0.1:{port}"
 
@@ -100,17 +112,6 @@ def probe_maple(port: int, timeout: float = 1.0) -> dict[str, Any] | None:
     except (OSError, ValueError, urllib.error.URLError):
         return None
     return data if isinstance(data, dict) and "ready" in data else None
-
-
-def request_refresh(port: int, timeout: float = 30.0) -> bool:
-    """Ask the engine on ``port`` to scan its model folders again (A1111's refresh-checkpoints)."""
-    req = urllib.request.Request(local_url(port) + REFRESH_PATH, data=b"{}", method="POST")
-    req.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return 200 <= resp.status < 300
-    except (OSError, urllib.error.URLError):
-        return False
 
 
 def request_shutdown(port: int, timeout: float = 2.0) -> bool:
@@ -141,20 +142,20 @@ class PortPlan:
         return self.port != self.wanted and self.existing is None
 
 
-def plan_port(wanted: int, home: Path | None = None) -> PortPlan:
+def plan_port(wanted: int, home: Path | None = None, auth: str = "") -> PortPlan:
     """This home's engine already running (any port): attach. Port free: use it. Another Maple engine
     there: offer it (or, serving another data home, move on). Something else: the next free port."""
     from installer import running_engine
     from installer.machine.ports import next_free_port, port_in_use, port_owner
 
-    own = running_engine.find(home) if home is not None else None
+    own = running_engine.find(home, auth=auth) if home is not None else None
     if own is not None:
         return PortPlan(wanted, own.port, existing=own.to_json(), mine=True)
     if not port_in_use(wanted):
         return PortPlan(wanted, wanted)
     existing = probe_maple(wanted)
     if existing is not None:
-        info = running_engine.ask_info(wanted)
+        info = running_engine.ask_info(wanted, auth=auth)
         if home is None or info is None or not info.get("home"):  # an engine that does not say its home
             return PortPlan(wanted, wanted, existing=existing)
         if running_engine.same_home(info["home"], home):

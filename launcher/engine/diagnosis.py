@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from installer.store.problems import SENTENCES
+
 log = logging.getLogger(__name__)
 
 
@@ -72,6 +74,12 @@ RULES: tuple[_Rule, ...] = (
         r"NaNs? (was |were )?(produced|detected|in )|produced NaN|black image|contains NaN|nan values",
         "The image came out black (NaN values)",
         "Set the precision to fp32 in Settings, or use a VAE that works in fp16.",
+    ),
+    _rule(
+        "unusable-model",
+        r"(?:(?:Could not load|Not listing) (?P<detail>.+?): )?(?:" + "|".join(re.escape(t["en"]) for t in SENTENCES.values()) + ")",
+        "A model file cannot be used",
+        "The Models page lists it with the reason in plain words: remove it, or download it again.",
     ),
     _rule(
         "broken-model",

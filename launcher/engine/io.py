@@ -47,7 +47,7 @@ def _own_session(proc: QProcess) -> None:
     if sys.platform == "win32" or not hasattr(proc, "setUnixProcessParameters"):
         return
     flag = QProcess.UnixProcessFlag.CreateNewSession
-    proc.setUnixProcessParameters(flag)  # type: ignore[call-overload]
+    proc.setUnixProcessParameters(flag)
 
 
 def end_blocking(proc: QProcess, port: int, timeout_ms: int) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QTimer, Signal
 
+from installer import running_engine
 from installer.contract import is_ready_line, read_ready_line
 from installer.settings import Settings
 from launcher import workers
@@ -72,7 +73,8 @@ class EngineProcess(QObject):
         self.restarts = 0
         self._set_state(EngineState.STARTING)
         wanted = settings.port
-        start.plan_port(wanted, self.home, on_done=self._port_planned, on_failed=lambda: self._launch(wanted))
+        start.plan_port(wanted, self.home, on_done=self._port_planned, on_failed=lambda: self._launch(wanted),
+                        auth=settings.api_auth)
 
     def _port_planned(self, plan: engine_command.PortPlan) -> None:
         if self.state is not EngineState.STARTING:
@@ -116,7 +118,7 @@ class EngineProcess(QObject):
         proc.finished.connect(self._finished)
         proc.errorOccurred.connect(self._error)
         self._proc = proc
-        shown = " ".join(engine_command.redact([*self.program, *args]))
+        shown = engine_command.shown_command([*self.program, *args])
         self._emit_lines([f"[maple] {shown}"])
         proc.start(self.program[0], [*self.program[1:], *args])
 
@@ -165,8 +167,8 @@ class EngineProcess(QObject):
     def rescan_models(self) -> None:
         """Ask a running engine to list the model folders again (the shared folders changed)."""
         if self.state in (EngineState.RUNNING, EngineState.EXTERNAL) and self.port:
-            port = self.port
-            workers.submit(lambda _p, _c: engine_command.request_refresh(port), name="rescan-models")
+            port, auth = self.port, self._settings.api_auth
+            workers.submit(lambda _p, _c: running_engine.request_refresh(port, auth=auth), name="rescan-models")
 
     def _kill_now(self) -> None:
         if self._proc is not None and self._proc.state() != QProcess.ProcessState.NotRunning:

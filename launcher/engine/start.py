@@ -14,9 +14,9 @@ from launcher.i18n import tr
 
 
 def plan_port(wanted: int, home: Path, on_done: Callable[[engine_command.PortPlan], None],
-              on_failed: Callable[[], None]) -> None:
+              on_failed: Callable[[], None], auth: str = "") -> None:
     """Plan the port in a worker; ``on_done(plan)`` or ``on_failed()`` then runs on the GUI thread."""
-    workers.submit(lambda _p, _c: engine_command.plan_port(wanted, home), on_done=on_done,
+    workers.submit(lambda _p, _c: engine_command.plan_port(wanted, home, auth), on_done=on_done,
                    on_error=lambda _exc: on_failed(), name="plan-port")
 
 

@@ -12,7 +12,14 @@ import collections
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QColor, QGuiApplication, QTextCharFormat, QTextCursor, QTextDocument
+from PySide6.QtGui import (
+    QColor,
+    QGuiApplication,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+    QTextOption,
+)
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QLineEdit, QPlainTextEdit, QWidget
 
 from launcher import theme
@@ -33,7 +40,8 @@ class ConsolePage(Page):
         self.pending: collections.deque[str] = collections.deque(maxlen=MAX_LINES)
         self.view = named(QPlainTextEdit(), "console", read_only=True)
         self.view.setUndoRedoEnabled(False)
-        self.view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)  # a long line is read whole, no sideways scroll
+        self.view.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)  # long paths too
         self.search = QLineEdit(placeholderText=tr("Search the console"))
         self.search.returnPressed.connect(self.find_next)
         self.autoscroll = QCheckBox(tr("Auto-scroll"))

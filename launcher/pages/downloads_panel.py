@@ -15,20 +15,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from installer.display import human_size
 from launcher import theme
 from launcher.downloads_bridge import DownloadsBridge
 from launcher.i18n import tr
 from launcher.pages.common import button, muted
-
-
-def human_size(n: float | None) -> str:
-    if n is None:
-        return "?"
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TB"
 
 
 def human_eta(seconds: float | None) -> str:

@@ -40,7 +40,10 @@ class ModelsPage(InstalledActions, Page):
         self.tables: dict[str, QTableWidget] = {}
         headers = [tr("Name"), tr("Architecture"), tr("Size"), tr("Hash"), tr("State"), tr("Where")]
         for kind, title in kind_titles().items():
-            self.tables[kind] = make_table(headers)
+            self.tables[kind] = make_table(headers, stretch=4)  # the state: a broken file's sentence wraps there
+            where = self.tables[kind].horizontalHeader()
+            where.setSectionResizeMode(5, where.ResizeMode.Interactive)  # a long shared folder: its tooltip has it all
+            self.tables[kind].setColumnWidth(5, 240)
             self.tabs.addTab(self.tables[kind], title)
         self.catalog_table = make_table([tr("Name"), tr("Kind"), tr("Size"), tr("Licence"), tr("Description")], stretch=4)
         self.tabs.addTab(self.catalog_table, tr("Catalog"))
@@ -123,8 +126,9 @@ class ModelsPage(InstalledActions, Page):
 
     def show_entries(self, entries: list[Any]) -> None:
         self.entries = list(entries)
-        for kind, table in self.tables.items():
-            fill_installed(table, [e for e in self.entries if e.kind == kind])
+        for kind, table in self.tables.items():  # a file of no known kind is shown with the checkpoints
+            mine = [e for e in self.entries if e.kind == kind or (kind == "checkpoint" and e.kind not in self.tables)]
+            fill_installed(table, mine, self.ctx.lang)
 
     def show_catalog(self) -> None:
         fill_catalog(self.catalog_table, list(self.catalog or []), self.ctx.lang)

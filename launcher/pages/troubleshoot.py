@@ -9,6 +9,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QFileDialog, QFrame, QLabel, QProgressBar, QVBoxLayout, QWidget
 
+from installer.store.problems import problem_in, sentence
 from launcher import check_view, workers
 from launcher.context import AppContext
 from launcher.engine import diagnosis as diagnose
@@ -168,6 +169,11 @@ class TroubleshootPage(Page):
             frame, layout = card("warning")
             layout.addWidget(named(QLabel(tr(item.title) + (f" ({item.detail})" if item.detail else "")), "cardTitle"))
             layout.addWidget(QLabel(tr(item.advice)))
+            problem = problem_in(item.line) if item.code == "unusable-model" else None
+            if problem is not None:  # the file's sentence, in this window's language
+                said = QLabel(sentence(problem, self.ctx.lang))
+                said.setWordWrap(True)
+                layout.addWidget(said)
             layout.addWidget(muted(item.line[:300]))
             self.errors.addWidget(frame)
         if not found:

@@ -35,7 +35,7 @@ def write_zip(folder: Path, target: Path, when: float, level: int = 6) -> Path:
     with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as archive:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             name = f"{folder.name}/{path.relative_to(folder).as_posix()}"
-            info = zipfile.ZipInfo(name, date_time=stamp)  # type: ignore[arg-type]
+            info = zipfile.ZipInfo(name, date_time=stamp)
             info.create_system = 0
             info.external_attr = ARCHIVE_ATTR
             archive.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED, level)

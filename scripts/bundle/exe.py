@@ -39,8 +39,9 @@ VARIANTS = (GUI, CONSOLE)
 
 
 def version_numbers(version: str) -> tuple[int, int, int, int]:
-    """``"0.1.0"`` -> ``(0, 1, 0, 0)``; anything after the numbers (``.dev1``, ``+local``) is left out."""
-    numbers = [int(n) for n in re.findall(r"\d+", version.split("+")[0])[:4]]
+    """``"0.1.0"`` -> ``(0, 1, 0, 0)``; anything after the release numbers (``.dev1``, ``rc2``) is left out."""
+    release = re.match(r"\d+(?:\.\d+)*", version)
+    numbers = [int(n) for n in release.group(0).split(".")[:4]] if release else []
     padded = (numbers + [0, 0, 0, 0])[:4]
     return padded[0], padded[1], padded[2], padded[3]
 

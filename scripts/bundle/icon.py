@@ -8,30 +8,31 @@ from __future__ import annotations
 
 import os
 import struct
+import tempfile
 from pathlib import Path
 
 SIZES = (16, 20, 24, 32, 40, 48, 64, 256)
+_APP: list[object] = []
 
 
 def render_png(svg: Path, size: int) -> bytes:
     """One square PNG of the SVG at ``size`` pixels, transparent around the shape."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
     from PySide6.QtGui import QGuiApplication, QImage, QPainter
     from PySide6.QtSvg import QSvgRenderer
 
-    app = QGuiApplication.instance() or QGuiApplication([])  # noqa: F841 - painting needs one
+    _APP.append(QGuiApplication.instance() or QGuiApplication([]))  # painting needs one, kept alive
     image = QImage(size, size, QImage.Format.Format_ARGB32)
     image.fill(0)
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     QSvgRenderer(str(svg)).render(painter)
     painter.end()
-    data = QByteArray()
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")
-    return bytes(data.data())
+    with tempfile.TemporaryDirectory() as tmp:
+        png = Path(tmp) / f"{size}.png"
+        if not image.save(str(png)):  # the format follows the .png suffix
+            raise OSError(f"Qt could not write {png}")
+        return png.read_bytes()
 
 
 def ico_bytes(pngs: dict[int, bytes]) -> bytes:

@@ -9,7 +9,6 @@ home in ``data\\``. A ``maple_launcher-<version>.dist-info`` in site-packages le
 from __future__ import annotations
 
 import shutil
-import tomllib
 from pathlib import Path
 
 from installer.home import PORTABLE_MARKER
@@ -29,6 +28,8 @@ MARKER_TEXT = (
 
 def project(pyproject: Path) -> dict[str, str]:
     """Name, version, summary and required Python from pyproject.toml."""
+    import tomllib  # Python 3.11+: the build runs on Maple's .venv
+
     data = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
     return {"name": data["name"], "version": data["version"], "summary": data.get("description", ""),
             "requires_python": data.get("requires-python", "")}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,6 +29,8 @@ NOT_BUNDLED = ("bin", *(f"pip/_vendor/distlib/{stub}.exe" for stub in ("t32", "w
 
 def launcher_requirements(pyproject: Path) -> list[str]:
     """The ``[project] dependencies`` of Maple's pyproject.toml, and :data:`BUNDLE_ONLY`."""
+    import tomllib  # Python 3.11+: the build runs on Maple's .venv
+
     data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     return [*data["project"]["dependencies"], *BUNDLE_ONLY]
 

@@ -11,10 +11,14 @@ import shutil
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.bundle.wine import CC, WineSession, wine_binary
+
+if TYPE_CHECKING:
+    from scripts.bundle.build import Result
 
 # A folder name with spaces and Chinese characters, as 秋叶 users name theirs.
 USER_FOLDER = "AI 绘画 整合包"
@@ -26,7 +30,7 @@ def _missing_tools() -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory):  # -> scripts.bundle.build.Result
+def built(tmp_path_factory: pytest.TempPathFactory) -> Result:
     missing = _missing_tools()
     if missing:
         pytest.skip(f"{', '.join(missing)} not installed (bash scripts/system-packages.sh installs them)")
@@ -36,7 +40,7 @@ def built(tmp_path_factory: pytest.TempPathFactory):  # -> scripts.bundle.build.
     return build(Inputs(dist=tmp_path_factory.mktemp("dist")))
 
 
-def unzip(built, parent: Path) -> Path:
+def unzip(built: Result, parent: Path) -> Path:
     """The zip extracted as a user would: the bundle folder inside a folder named like theirs."""
     target = parent / USER_FOLDER
     with zipfile.ZipFile(built.zip_path) as archive:
@@ -45,13 +49,13 @@ def unzip(built, parent: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def bundle(built, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def bundle(built: Result, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundle as unzipped, for the checks that only read it."""
     return unzip(built, tmp_path_factory.mktemp("unzipped"))
 
 
 @pytest.fixture(scope="session")
-def wine_bundle(built, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def wine_bundle(built: Result, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of its own for the Wine tests, which write the data home and the engine into it."""
     return unzip(built, tmp_path_factory.mktemp("unzipped-wine"))
 

@@ -27,6 +27,7 @@ def bundle(wine_bundle: Path) -> Path:
     """These tests write into the bundle (data home, long paths, engine): their own copy."""
     return wine_bundle
 
+
 PROBE = r"""
 import importlib.metadata, json, sys
 from installer.home import default_root, program_dir, resolve_home

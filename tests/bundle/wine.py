@@ -64,18 +64,19 @@ def _drain(proc: subprocess.Popen[bytes], timeout: float) -> tuple[bytes, bytes]
         os.set_blocking(stream.fileno(), False)
         selector.register(stream, selectors.EVENT_READ)
     deadline = time.monotonic() + timeout
-    exited_at: float | None = None
+    quiet_since: float | None = None  # when the program had exited and the pipes went silent
     while selector.get_map():
         now = time.monotonic()
         if now > deadline:
             proc.kill()
             raise subprocess.TimeoutExpired(proc.args, timeout)
-        if exited_at is None and proc.poll() is not None:
-            exited_at = now
-        if exited_at is not None and now - exited_at > 1.0:
-            break  # a Wine service keeps the pipes open; the program itself is done
+        if proc.poll() is not None:
+            quiet_since = quiet_since or now
+            if now - quiet_since > 2.0:
+                break  # a Wine service keeps the pipes open; the program itself is done
         for key, _ in selector.select(timeout=0.1):
             data = os.read(key.fd, 1 << 16)
+            quiet_since = None
             if data:
                 chunks[key.fd].append(data)
             else:
@@ -117,15 +118,22 @@ class WineSession:
         return self
 
     def install_shims(self) -> None:
-        system32 = self.prefix / "drive_c" / "windows" / "system32"
         for dll, (source, libs) in SHIMS.items():
-            out = self.work / dll
-            subprocess.run([CC, "-shared", "-O2", "-o", str(out), str(HERE / "wine_shims" / source), *libs,
-                            "-Wl,--kill-at"], check=True, capture_output=True, timeout=120)
-            shutil.copyfile(out, system32 / dll)
+            subprocess.run([CC, "-shared", "-O2", "-o", str(self.work / dll), str(HERE / "wine_shims" / source),
+                            *libs, "-Wl,--kill-at"], check=True, capture_output=True, timeout=120)
+        self._place_shims()
+
+    def _place_shims(self) -> None:
+        """Copy the shims into system32 unless they are there: a prefix update rewrites Wine's own."""
+        system32 = self.prefix / "drive_c" / "windows" / "system32"
+        for dll in SHIMS:
+            built, placed = self.work / dll, system32 / dll
+            if not placed.is_file() or placed.read_bytes() != built.read_bytes():
+                shutil.copyfile(built, placed)
 
     def run(self, argv: Sequence[str], cwd: Path, timeout: float = 240, env: Mapping[str, str] | None = None) -> Ran:
         """Run a Windows program (``argv[0]`` a Linux path or a name Wine knows) and wait for it."""
+        self._place_shims()
         started = time.monotonic()
         proc = subprocess.Popen([self.wine, *argv], cwd=cwd, env={**self.env, **(env or {})},
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

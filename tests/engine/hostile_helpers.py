@@ -98,7 +98,7 @@ def _body(body: Any, headers: dict[str, str]) -> tuple[bytes | None, dict[str, s
 @contextmanager
 def serve(app: Any) -> Iterator[Server]:
     """``app`` behind a real uvicorn server on a free local port."""
-    sock = socket.socket()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio sets TCP_NODELAY then
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
     server = ServerThread(app, sock)

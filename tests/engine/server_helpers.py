@@ -71,7 +71,7 @@ def running_engine(home: Home, *flags: str) -> Iterator[Engine]:
 @contextmanager
 def served(engine: Engine) -> Iterator[str]:
     """The same engine behind a real uvicorn server on a free local port; yields its base URL."""
-    sock = socket.socket()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY, as the engine's
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
     server = ServerThread(engine.client.app, sock)  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ real engine process on a home with tiny random-weight models."""
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 
 from installer.home import Home
 from tests.conftest import free_port
-from tests.engine.server_helpers import populate
+from tests.engine.server_helpers import png_b64, populate
 from tests.engine.test_a1111_client import SMALL
 from tests.engine.test_startup import STARTUP_LINE, EngineProcess
 from tests.engine.tinyembeddings import random_vectors, write_embedding
@@ -86,6 +87,10 @@ def test_prompt_styles_are_listed_applied_and_saved(engine) -> None:
     assert result.info["infotexts"][0].startswith("masterpiece, a fox, sharp focus\nNegative prompt: ugly, lowres, blurry\n")
     assert result.info["prompt"] == "a fox" and result.info["all_prompts"] == ["masterpiece, a fox, sharp focus"]
     assert result.info["styles"] == ["anime", "sharp"]
+    body = {"init_images": [png_b64("green")], "prompt": "a fox", "styles": ["sharp"], "denoising_strength": 0.5,
+            "seed": 2, **SMALL}
+    edited = api.session.post(url=f"{api.baseurl}/img2img", json=body)
+    assert json.loads(edited.json()["info"])["infotexts"][0].startswith("a fox, sharp focus\nNegative prompt: blurry\n")
     missing = api.session.post(url=f"{api.baseurl}/txt2img", json={"prompt": "x", "styles": ["nope"], **SMALL})
     assert missing.status_code == 404 and missing.json()["field"] == "styles"
     saved = api.session.post(url=api.baseurl.replace("/sdapi/v1", "/maple/v1/styles"),

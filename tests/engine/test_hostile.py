@@ -13,6 +13,7 @@ import logging
 import subprocess
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -313,6 +314,44 @@ def test_bodies_and_fields_have_size_limits(server: Server) -> None:
 def _chunks(data: bytes, size: int = 1 << 20) -> bytes:
     parts = [b"%x\r\n%s\r\n" % (len(data[i : i + size]), data[i : i + size]) for i in range(0, len(data), size)]
     return b"".join(parts) + b"0\r\n\r\n"
+
+
+# --- outputs: written atomically, only images served -------------------------------------------
+def test_output_pngs_are_written_under_a_temporary_name_then_renamed(engine, server: Server, monkeypatch) -> None:
+    from engine.server import outputs
+
+    renames: list[tuple[str, str]] = []
+    real = outputs.os.replace
+
+    def recording(src: Any, dst: Any) -> None:
+        renames.append((str(src), str(dst)))
+        real(src, dst)
+
+    monkeypatch.setattr(outputs.os, "replace", recording)
+    assert server.post("/sdapi/v1/txt2img", {**SMALL, "seed": 4242}).status == 200
+    (src, dst), = renames
+    assert dst.endswith("-4242.png") and "/." in src and src.endswith(".tmp") and Path(src).parent == Path(dst).parent
+
+    def crash(src: Any, dst: Any) -> None:
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(outputs.os, "replace", crash)
+    assert server.post("/sdapi/v1/txt2img", {**SMALL, "seed": 4343}).status >= 500
+    folder = Path(dst).parent
+    assert not list(folder.glob("*-4343.png")) and not list(folder.glob(".*.tmp"))
+
+
+def test_only_images_are_served_from_outputs(engine, server: Server) -> None:
+    day = engine.home.outputs_dir / "txt2img-images" / "2020-01-01"
+    day.mkdir(parents=True, exist_ok=True)
+    (day / "00000-1.png").write_bytes(image_bytes("PNG"))
+    for name in ("notes.txt", "params.json", ".00001-2.png.ab12.tmp", ".hidden.png", "page.html", "x.svg"):
+        (day / name).write_text("<script>alert(1)</script>")
+        assert server.get(f"/outputs/txt2img-images/2020-01-01/{name}").status == 404, name
+    r = server.get("/outputs/txt2img-images/2020-01-01/00000-1.png")
+    assert r.status == 200 and r.headers["content-type"] == "image/png" and r.headers["x-content-type-options"] == "nosniff"
+    listed = server.get("/maple/v1/outputs?date=2020-01-01").json()["images"]
+    assert [i["name"] for i in listed] == ["00000-1.png"]
 
 
 # --- the whole set ------------------------------------------------------------------------------

@@ -339,15 +339,35 @@ def ddim_ts(n: int) -> list[int]:
     return [min(t + 1, 999) for t in range(0, 1000, 1000 // n)]
 
 
-def a1111_ddim(m: Model, x: torch.Tensor, n: int) -> torch.Tensor:
+def a1111_ddim(m: Model, x: torch.Tensor, n: int, eta: float = 0.0,
+               noise: Callable[[], torch.Tensor] | None = None) -> torch.Tensor:
     ts = ddim_ts(n)
     a = [float(ALPHAS_CUMPROD[t]) for t in ts]
     prev = [float(ALPHAS_CUMPROD[0])] + a[:-1]
     for index in range(len(ts) - 1, 0, -1):
         e = m.eps_at(x.float(), ts[index]).double()
+        sigma = eta * math.sqrt((1 - prev[index]) / (1 - a[index]) * (1 - a[index] / prev[index]))
         x0 = (x - math.sqrt(1 - a[index]) * e) / math.sqrt(a[index])
-        x = math.sqrt(prev[index]) * x0 + math.sqrt(1 - prev[index]) * e
+        x = math.sqrt(prev[index]) * x0 + math.sqrt(1 - prev[index] - sigma**2) * e
+        if sigma and noise is not None:
+            x = x + sigma * noise()
     return x
+
+
+@pytest.mark.parametrize("steps", (4, 20))
+def test_ddim_with_eta_draws_its_noise_as_a1111(steps: int) -> None:
+    draws = cpu_draws()
+    start = draws()
+    expected = a1111_ddim(Model(), start.clone(), steps, 0.7, draws)
+    scheduler = make_scheduler("DDIM", "Automatic", SD15_SCHEDULER)
+    scheduler.set_timesteps(steps)
+    stream = NoiseStream([SEED], "CPU")
+    prepare_scheduler(scheduler, [SEED], steps, stream)
+    x = stream.first(SHAPE)
+    model = Model()
+    for t in scheduler.timesteps:
+        x = scheduler.step(model.eps_at(x, float(t)), t, x, eta=0.7).prev_sample
+    assert x.double().numpy() == pytest.approx(expected.numpy(), rel=1e-4, abs=1e-4)
 
 
 def a1111_plms(m: Model, x: torch.Tensor, n: int) -> torch.Tensor:

@@ -105,7 +105,7 @@ def test_schedulers_are_built_once_per_config() -> None:
     assert make_scheduler("unipc", "karras", SD15_SCHEDULER) is first
 
 
-@pytest.mark.parametrize("schedule", ["Automatic", "Karras", "Exponential"])
+@pytest.mark.parametrize("schedule", [t.label for t in SCHEDULE_TYPES])
 @pytest.mark.parametrize("sampler", NAMES)
 def test_every_sampler_runs(sampler: str, schedule: str) -> None:
     params = GenParams(prompt="a cat", seed=3, sampler_name=sampler, scheduler=schedule,

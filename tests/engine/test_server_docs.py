@@ -7,7 +7,7 @@ from urllib.parse import urljoin
 
 import pytest
 
-from tests.engine.server_helpers import populated_engine
+from tests.engine.server_helpers import LOCAL_BASE, populated_engine
 
 REFERENCE = re.compile(r"""(?:src|href|spec-url)\s*=\s*["']([^"']+)["']|(?:url|redocUrl)\s*:\s*["']([^"']+)["']""")
 
@@ -33,7 +33,7 @@ def test_docs_page_and_all_its_assets_come_from_the_engine(engine, page, wanted)
     assert wanted <= {ref.rsplit("/", 1)[-1] for ref in refs}, refs
     assert not [ref for ref in refs if "//" in ref], "no asset may come from another host"
     for ref in refs:
-        asset = engine.client.get(urljoin(f"http://testserver{page}", ref))
+        asset = engine.client.get(urljoin(f"{LOCAL_BASE}{page}", ref))
         assert asset.status_code == 200 and len(asset.content) > 1000 or ref.endswith("openapi.json"), ref
     bundle = engine.client.get("/docs-static/swagger-ui-bundle.js").text
     assert "SwaggerUIBundle" in bundle and "isOAS31" in bundle  # Swagger UI 5: it reads FastAPI's 3.1 schema

@@ -86,7 +86,9 @@ def test_list_shows_models_and_broken_files_with_what_to_do(home: Home, capsys: 
     legend = out.split("Legend:")[1]
     assert "unhashed  not hashed yet" in legend and "broken    not a usable model file" in legend
     assert "[demo]    Maple's built-in demo model" in legend and "unknown" not in legend
-    assert "Broken files (1)" in out and "git-LFS pointer" in out and "download it again" in out
+    assert "Files that cannot be used (1)" in out and "git-LFS pointer" in out  # the detail, after...
+    assert "This is a Git LFS pointer, not the model: download the real file." in out  # ...the plain sentence
+    assert "maple-models rm vae.safetensors" in out
     assert run(home, "list", "--kind", "lora", "--json") == 0
     [lora] = json.loads(capsys.readouterr().out)
     assert (lora["name"], lora["kind"], lora["state"]) == ("ink.safetensors", "lora", "unhashed")
@@ -114,7 +116,7 @@ def test_add_folder_uses_another_install_in_place(home: Home, tmp_path: Path, ca
     model = write_st(aki / "models" / "Stable-diffusion" / "anything-v5.safetensors", SD1_CHECKPOINT)
     write_st(aki / "models" / "VAE" / "vae.safetensors", VAE)
     assert run(home, "add-folder", str(aki)) == 0
-    assert "1 checkpoint(s), 1 VAE(s), 0 LoRA(s)" in capsys.readouterr().out
+    assert "1 checkpoint, 1 VAE found" in capsys.readouterr().out
     assert load_settings(home.settings_file).settings.shared_folders == [str(aki)]
     assert run(home, "add-folder", str(aki)) == 0 and "already in use" in capsys.readouterr().out
     assert load_settings(home.settings_file).settings.shared_folders == [str(aki)]

@@ -20,7 +20,7 @@ def test_embeddings_have_their_own_tab(qtbot, make_window, home) -> None:
     assert titles[:4] == ["Checkpoints", "VAE", "LoRA", "Embeddings"] and titles[-1] == "Catalog"
     table = page.tables["embedding"]
     assert table.rowCount() == 1
-    assert [table.item(0, c).text() for c in (0, 1)] == ["EasyNegative.safetensors", "sd1"]
+    assert [table.item(0, c).text() for c in (0, 1)] == ["EasyNegative.safetensors", "SD1.x"]
     assert page.tables["lora"].rowCount() == 1
     opened = []
     page.ctx.open_folder = opened.append

@@ -146,8 +146,8 @@ def test_models_page_lists_installed_models_and_the_catalog(qtbot, make_window, 
     qtbot.waitUntil(lambda: "model files found" in page.status.text(), timeout=15000)
     table = page.tables["checkpoint"]
     rows = {table.item(r, 0).text(): [table.item(r, c).text() for c in range(6)] for r in range(table.rowCount())}
-    assert rows["mine.safetensors"][1] == "sd1"
-    assert rows["mine.safetensors"][3] and rows["mine.safetensors"][4] == "unknown"
+    assert rows["mine.safetensors"][1] == "SD1.x"  # the names maple-models list shows
+    assert rows["mine.safetensors"][3] and rows["mine.safetensors"][4] == "not in the catalog"
     assert rows["broken.safetensors"][4].startswith("broken")
     assert page.tables["lora"].rowCount() == 1
     assert page.catalog_table.rowCount() > 0
@@ -197,7 +197,7 @@ def test_models_verify_and_remove_to_the_trash(qtbot, make_window, home, tmp_pat
     qtbot.waitUntil(lambda: "model files found" in page.status.text(), timeout=15000)
     page.tables["checkpoint"].selectRow(0)
     page.verify_selected()
-    qtbot.waitUntil(lambda: page.status.text() == "mine.safetensors: unknown", timeout=15000)
+    qtbot.waitUntil(lambda: page.status.text() == "mine.safetensors: not in the catalog", timeout=15000)
     monkeypatch.setattr(page, "confirm_remove", lambda entry: True)
     page.remove_selected()
     qtbot.waitUntil(lambda: "moved to the trash" in page.status.text(), timeout=15000)

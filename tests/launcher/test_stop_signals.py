@@ -106,3 +106,41 @@ def test_window_stops_on_sigterm_while_starting_and_a_second_signal_changes_noth
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.mark.timeout(90)
+def test_sigterm_closes_the_window_and_leaves_a_running_download_paused_to_resume(qtbot, make_window, home, server) -> None:
+    """The handler ``run_gui`` installs, on this test's own process: the download keeps its ``.part``
+    and its queue entry, and the next start offers it paused."""
+    import hashlib
+
+    from PySide6.QtWidgets import QApplication
+
+    from installer.downloads.spec import DownloadSpec
+    from launcher.startup import _stop_on_signals
+    from tests.installer.fault_server import Faults
+
+    data = os.urandom(2 * 1024 * 1024)
+    url = server.add("/files/slow.safetensors", data, Faults(rate=500_000))
+    folder = home.models_dir("checkpoint")
+    window = make_window(show=True)
+    spec = DownloadSpec([("local", url)], folder, "slow.safetensors", len(data), hashlib.sha256(data).hexdigest(),
+                        "checkpoint")
+    job = window.ctx.downloads.add_spec(spec)
+    qtbot.waitUntil(lambda: (folder / "slow.safetensors.part").exists()
+                    and (folder / "slow.safetensors.part").stat().st_size > 100_000, timeout=20000)
+    app = QApplication.instance()
+    stop = _stop_on_signals(app, window)  # type: ignore[arg-type]
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        qtbot.waitUntil(lambda: not window.isVisible(), timeout=STOP_WITHIN_S * 1000)
+    finally:
+        stop.close()
+    part = folder / "slow.safetensors.part"
+    assert part.exists() and 0 < part.stat().st_size < len(data) and not (folder / "slow.safetensors").exists()
+    assert job and "slow.safetensors" in (home.cache_dir / "downloads.json").read_text(encoding="utf-8")
+    next_start = make_window()  # the next start offers it, paused, with the bytes already there
+    qtbot.waitUntil(lambda: len(next_start.ctx.downloads.current()) == 1, timeout=15000)
+    next_start.show_page("models")
+    [row] = next_start.pages["models"].downloads.rows.values()
+    assert row.state == "paused" and 0 < row.bar.value() < 1000

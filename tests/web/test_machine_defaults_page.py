@@ -159,3 +159,25 @@ def test_the_live_preview_has_the_size_of_the_final_image(browser: Any, engine: 
         assert before == during == after, (before, during, after)
     finally:
         context.close()
+
+
+def test_the_pages_rescan_picks_up_a_shared_folder_added_while_the_engine_runs(browser: Any, engine: Any,
+                                                                              tmp_path: Path) -> None:
+    from installer.settings import load_settings, save_settings
+    from tests.engine.tinymodels import write_tiny_checkpoint
+
+    shared = tmp_path / "other install"
+    write_tiny_checkpoint(shared / "models" / "Stable-diffusion" / "from-the-other-install.safetensors")
+    settings_file = engine.home / "settings.json"
+    before = load_settings(settings_file).settings
+    context, page = _open(browser, engine)
+    try:
+        options = "Array.from(document.querySelectorAll('#checkpoint option')).map(o => o.value).join('|')"
+        assert "from-the-other-install" not in page.evaluate(options)
+        save_settings(settings_file, before.model_copy(update={"shared_folders": [str(shared)]}))  # as maple-models does
+        page.click("#refresh-models")
+        page.wait_for_function(f"({options}).includes('from-the-other-install')")
+    finally:
+        context.close()
+        save_settings(settings_file, before)
+        engine.post("/sdapi/v1/refresh-checkpoints")

@@ -240,6 +240,12 @@ def test_the_command_runs_as_a_program(home: Home) -> None:
     assert usage.returncode == 2 and "NAME or --all" in usage.stderr
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """The child gets SIGINT as a shell's child does, whatever this test process did to it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def test_ctrl_c_pauses_a_pull_and_the_same_command_resumes(home: Home, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.installer.fault_server import Faults, FaultServer
@@ -250,10 +256,12 @@ def test_ctrl_c_pauses_a_pull_and_the_same_command_resumes(home: Home, tmp_path:
     landed = home.models_dir("lora") / "big.safetensors"
     part = landed.with_name(landed.name + ".part")
     with FaultServer() as server:
-        url = server.add("/big.safetensors", model, Faults(rate=150_000), etag='"v1"')
+        # Slow enough that the pull is still running when Ctrl-C comes, with several connections too.
+        url = server.add("/big.safetensors", model, Faults(rate=20_000), etag='"v1"')
         cmd = [sys.executable, "-m", "installer.cli.models", "--home", str(home.root), "pull", url,
                "--sha256", sha256(model), "--kind", "lora"]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=repo, env=env)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=repo, env=env,
+                                preexec_fn=_ctrl_c_as_in_a_terminal)
         deadline = time.monotonic() + 30
         while not (part.exists() and part.stat().st_size > 0) and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -78,6 +78,7 @@ class GenResult:
     interrupted: bool = False
     subseeds: list[int] = field(default_factory=list)  # each image's variation seed
     detected_maps: list[Image] = field(default_factory=list)  # ControlNet units' maps (save_detected_map)
+    detected_labels: list[str] = field(default_factory=list)  # each map's preprocessor (its saved file's name)
 
 
 class JobControl(Protocol):

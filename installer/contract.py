@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 DEFAULT_PORT = 7860
+# The built-in shapes model's file name in the checkpoint folder (engine.models.builtin ships it).
+BUILTIN_MODEL_FILENAME = "maple-shapes.safetensors"
 
 Device = Literal["auto", "cuda", "mps", "cpu"]
 Precision = Literal["auto", "fp16", "bf16", "fp32"]

@@ -11,6 +11,8 @@ const TEXT = {
     type: "Control type", module: "Preprocessor", model: "Model", weight: "Weight", start: "Guidance start",
     end: "Guidance end", res: "Processor resolution", mode: "Control mode", resize: "Resize mode",
     perfect: "Pixel perfect", lowvram: "Low VRAM", preview: "Preview the map", clear: "Remove the picture",
+    lowvramtip: "Keep this unit's model in main memory between pictures: it goes onto the graphics card only while a picture is made (less VRAM, a little slower)",
+    lowvramnote: "Low VRAM only matters on a GPU; this machine computes on the CPU, where it changes nothing.",
     nomodel: "Choose a ControlNet model for unit {n}.", nopicture: "Drop a picture into unit {n} first.",
     "Balanced": "Balanced", "My prompt is more important": "My prompt is more important",
     "ControlNet is more important": "ControlNet is more important", "Just Resize": "Just Resize",
@@ -21,6 +23,8 @@ const TEXT = {
     type: "控制类型", module: "预处理器", model: "模型", weight: "权重", start: "引导开始",
     end: "引导结束", res: "预处理分辨率", mode: "控制模式", resize: "缩放模式",
     perfect: "完美像素", lowvram: "低显存", preview: "预览处理结果", clear: "移除图片",
+    lowvramtip: "生成间隙把本单元的模型放在内存里，只在出图时才放进显卡（更省显存，稍慢）",
+    lowvramnote: "低显存只在使用 GPU 时有用；本机用 CPU 计算，勾选与否没有区别。",
     nomodel: "请为单元 {n} 选择 ControlNet 模型。", nopicture: "请先为单元 {n} 放入图片。",
     "Balanced": "均衡", "My prompt is more important": "更偏向提示词", "ControlNet is more important": "更偏向 ControlNet",
     "Just Resize": "仅调整大小", "Crop and Resize": "裁剪后缩放", "Resize and Fill": "缩放后填充", on: "已启用 {n} 个",
@@ -33,6 +37,7 @@ const tr = (key, vars = {}) => String((TEXT[currentLang()] || TEXT.en)[key] ?? T
 
 let types = {};
 let modules = {};
+let onCPU = false; // /maple/v1/info's device: the Low VRAM note says it changes nothing there
 const units = [];
 
 const labelled = (key, node) => el("label", { class: "field" }, el("span", { "data-cn": key }, tr(key)), node);
@@ -63,7 +68,9 @@ function buildUnit(index) {
     el("div", { class: "row" }, labelled("mode", el("select", { class: "cn-mode" })), labelled("resize", el("select", { class: "cn-resize" }))),
     el("div", { class: "row" },
       el("label", { class: "check" }, el("input", { type: "checkbox", class: "cn-perfect" }), el("span", { "data-cn": "perfect" }, tr("perfect"))),
-      el("label", { class: "check" }, el("input", { type: "checkbox", class: "cn-lowvram" }), el("span", { "data-cn": "lowvram" }, tr("lowvram")))),
+      el("label", { class: "check", "data-cn-title": "lowvramtip", title: tr("lowvramtip") },
+        el("input", { type: "checkbox", class: "cn-lowvram" }), el("span", { "data-cn": "lowvram" }, tr("lowvram")))),
+    el("p", { class: "small-note cn-lowvram-note", "data-cn": "lowvramnote", hidden: !onCPU }, tr("lowvramnote")),
     el("div", { class: "field-error cn-error" }));
   dropZone(drop, file, async (f) => setPicture(u, await readAsDataURL(f)));
   q(".cn-clear").addEventListener("click", () => setPicture(u, null));
@@ -133,7 +140,8 @@ const enabledUnits = () => units.filter((u) => u.node.querySelector(".cn-enabled
 export function controlnetPayload(mode) {
   const active = enabledUnits();
   for (const u of active) {
-    if (!u.node.querySelector(".cn-model").value || u.node.querySelector(".cn-model").value === "None") {
+    const modelFree = (modules[u.node.querySelector(".cn-module").value] || {}).model_free; // reference_only
+    if (!modelFree && (!u.node.querySelector(".cn-model").value || u.node.querySelector(".cn-model").value === "None")) {
       throw new api.ApiError(tr("nomodel", { n: u.index }));
     }
     if (mode !== "img2img" && !u.image) throw new api.ApiError(tr("nopicture", { n: u.index }));
@@ -176,6 +184,7 @@ function summary() {
 
 function relabel() {
   for (const node of $("#cn-card").querySelectorAll("[data-cn]")) node.textContent = tr(node.dataset.cn);
+  for (const node of $("#cn-card").querySelectorAll("[data-cn-title]")) node.title = tr(node.dataset.cnTitle);
   $$units((u) => {
     options(u.node.querySelector(".cn-mode"), CONTROL_MODES, tr);
     options(u.node.querySelector(".cn-resize"), RESIZE_MODES, tr);
@@ -214,6 +223,7 @@ export async function initControlNet() {
   } catch {
     /* the extension's default */
   }
+  onCPU = (await api.get("/maple/v1/info").catch(() => ({}))).device === "cpu";
   for (let i = 0; i < count; i++) {
     const u = buildUnit(i);
     units.push(u);

@@ -7,9 +7,16 @@ import { t } from "./i18n.js";
 import { saveUI, savedValue, setFieldValue, ui } from "./store.js";
 
 export const QUICK = { width: 256, height: 256, steps: 6 };
+export const BUILTIN = { width: 128, height: 128, steps: 10 }; // the built-in shapes model's own size
 const USUAL = { width: 512, height: 512, steps: 20 };
 
 const quickMachine = (info) => info.device === "cpu" || Boolean(info.demo);
+const quickValues = (info) => (info.demo_model === "shapes" ? BUILTIN : QUICK);
+
+function noteKey(info) {
+  if (info.demo_model === "shapes") return "defaults.builtin";
+  return info.device === "cpu" ? "defaults.cpu" : "defaults.demo";
+}
 
 function userChose(id) {
   const saved = savedValue(id);
@@ -21,15 +28,15 @@ function paintNote(info) {
   const note = $("#defaults-note");
   const shown = Object.keys(ui.machineDefaults || {}).length > 0;
   note.hidden = !shown;
-  if (shown) note.textContent = t(info.device === "cpu" ? "defaults.cpu" : "defaults.demo",
-    { w: QUICK.width, h: QUICK.height, steps: QUICK.steps });
+  const values = quickValues(info);
+  if (shown) note.textContent = t(noteKey(info), { w: values.width, h: values.height, steps: values.steps });
 }
 
 /** Apply the machine's starting values to the fields the user has not set; ``info``: /maple/v1/info. */
 export function applyMachineDefaults(info) {
   const quick = quickMachine(info);
   const chosen = {};
-  for (const [id, value] of Object.entries(quick ? QUICK : USUAL)) {
+  for (const [id, value] of Object.entries(quick ? quickValues(info) : USUAL)) {
     if (userChose(id) || (!quick && savedValue(id) === undefined)) continue;
     setFieldValue($(`#${id}`), value);
     if (quick) chosen[id] = value;

@@ -106,7 +106,13 @@ async function listFailure(value, previous) {
 
 export async function refreshInfo() {
   const info = await api.get("/maple/v1/info");
-  $("#demo-notice").hidden = !info.demo;
+  const notice = $("#demo-notice");
+  notice.hidden = !info.demo;
+  const text = notice.querySelector("[data-i18n]");
+  if (text) {
+    text.dataset.i18n = info.demo_model === "shapes" ? "builtin.notice" : "demo.notice";
+    text.textContent = t(text.dataset.i18n);
+  }
   const badge = $("#engine-badge");
   badge.textContent = [info.device, info.precision].filter(Boolean).join(" · ");
   badge.title = [`Maple ${info.version || ""}`, info.vram_mode ? `VRAM: ${info.vram_mode}` : ""].filter(Boolean).join(" · ");

@@ -41,15 +41,18 @@ def weight_folders(home: Path, shared: list[str] | tuple[str, ...]) -> tuple[str
     return tuple(roots)
 
 
-def find_weights(folder: str, name: str, roots: tuple[str, ...]) -> Path:
-    for root in roots:
-        for candidate in (Path(root) / folder / name, Path(root) / name):
-            if candidate.is_file():
-                return candidate
+def find_weights(folder: str, name: str, roots: tuple[str, ...], others: tuple[str, ...] = ()) -> Path:
+    """The first of ``name``, then ``others`` (files that may stand in for it), found under ``roots``."""
+    for file in (name, *others):
+        for root in roots:
+            for candidate in (Path(root) / folder / file, Path(root) / file):
+                if candidate.is_file():
+                    return candidate
     where = Path(roots[0]) / folder / name if roots else Path(HOME_DIR) / folder / name
+    instead, into = (f" (or {' / '.join(others)})", where.parent) if others else ("", where)
     raise AnnotatorMissingError(
-        f"the preprocessor needs {name}, which is not in {where} nor in a shared folder's {A1111_DIR}/{folder}",
-        f"Put {name} (from the ControlNet annotator weights) into {where}; Maple does not download it.")
+        f"the preprocessor needs {name}{instead}, which is not in {into} nor in a shared folder's {A1111_DIR}/{folder}",
+        f"Put {name}{instead} (from the ControlNet annotator weights) into {into}; Maple does not download it.")
 
 
 def _line_generator(blocks: int) -> Any:

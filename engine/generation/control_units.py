@@ -2,7 +2,9 @@
 
 A ``ControlUnit`` is one resolved unit of a request: its preprocessor, its model file, its
 picture (still compressed: it is decoded in the worker when the job starts) and its settings,
-with the sd-webui-controlnet extension's names. A job keeps its units in
+with the sd-webui-controlnet extension's names. A unit given a list of pictures keeps the second
+and later ones in ``later_pictures``: picture i of a batch is guided by picture i of the list
+(the last one guides the rest). A job keeps its units in
 ``GenParams.extra[EXTRA_KEY]``. Nothing here imports torch.
 """
 
@@ -27,6 +29,7 @@ class ControlUnit:
     model_path: str = ""
     image: bytes | None = None  # the unit's picture, compressed; None: the job's init image
     mask: bytes | None = None
+    later_pictures: tuple[tuple[bytes, bytes | None], ...] = ()  # (picture, its own mask) 2, 3 ... of a list
     weight: float = 1.0
     resize_mode: str = "Crop and Resize"
     processor_res: int = 512
@@ -41,6 +44,10 @@ class ControlUnit:
     save_detected_map: bool = True
     index: int = 0  # the unit's place in the request's list (named in the infotext)
     weight_folders: tuple[str, ...] = ()  # where a network preprocessor's weights may be
+
+    def pictures(self) -> list[tuple[bytes | None, bytes | None]]:
+        """(picture, mask) per picture of the unit, in batch order; None: the job's own."""
+        return [(self.image, self.mask), *self.later_pictures]
 
     def active_at(self, progress: float) -> bool:
         """Whether the unit guides a step that starts at ``progress`` (0 .. 1) of its pass."""

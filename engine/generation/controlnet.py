@@ -13,7 +13,10 @@ important" uses soft weights (0.825 ** (n - i) from the deepest block outwards) 
 is more important" uses them on the conditional half of the CFG batch only; ``resize_mode`` fits
 the detected map to each pass's size (just resize, crop and resize, resize and fill with the
 border's median colour); ``pixel_perfect`` picks the processor resolution from the sizes;
-``hr_option`` says which passes of hires fix it guides.
+``hr_option`` says which passes of hires fix it guides. A unit with a list of pictures guides
+picture i of each batch with the map of picture i (the last map guides the rest).
+Reference units (``reference_only`` ...) have no network: the same forward runs their write pass
+first and their layers read during the real call (``engine.generation.reference``).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import numpy as np
 
 from engine.errors import BadRequestError
 from engine.generation import preprocessors as pre
+from engine.generation import reference
 from engine.generation.control_units import ControlUnit, units_of
 from engine.models.controlnet import ControlNetCache, unet_family
 
@@ -51,15 +55,18 @@ class ReadyUnit:
     """A unit with its network and detected map, fitted to each pass's size on first use."""
 
     unit: ControlUnit
-    net: Any
+    net: Any  # None for a reference unit (``engine.generation.reference``): it uses no network
     detected: np.ndarray[Any, Any]
     picture: Image
-    fitted: dict[tuple[int, int, str, str], Any] = field(default_factory=dict)
+    fitted: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    later_maps: list[np.ndarray[Any, Any]] = field(default_factory=list)  # pictures 2, 3 ... of the unit's list
+    later_pictures: list[Image] = field(default_factory=list)
     calls: int = 0  # how many UNet evaluations it guided (tests and logs read it)
     dtype: Any = None  # the network's precision (diffusers' ``.dtype`` walks every module: read it once)
 
     def __post_init__(self) -> None:
-        self.dtype = next(self.net.parameters()).dtype
+        if self.net is not None:
+            self.dtype = next(self.net.parameters()).dtype
 
     def hint(self, height: int, width: int, device: Any, dtype: Any) -> Any:
         """The map at (height, width) as a (1, 3, h, w) tensor on ``device`` (made once per size)."""
@@ -70,6 +77,26 @@ class ReadyUnit:
             fitted = fit(self.detected, width, height, self.unit.resize_mode)
             tensor = torch.from_numpy(np.ascontiguousarray(fitted)).permute(2, 0, 1)[None]
             self.fitted[key] = tensor.to(device=device, dtype=dtype)
+        return self.fitted[key]
+
+    @property
+    def pictures(self) -> list[Image]:
+        """The detected maps as pictures, one per picture of the unit."""
+        return [self.picture, *self.later_pictures]
+
+    def hints(self, height: int, width: int, device: Any, dtype: Any, images: int) -> Any:
+        """(images, 3, h, w): picture i of the batch gets map i, the last map the rest."""
+        import torch
+
+        first = self.hint(height, width, device, dtype)
+        if not self.later_maps:
+            return first.expand(images, -1, -1, -1)
+        key = (height, width, str(device), str(dtype), images)
+        if key not in self.fitted:
+            maps = [self.detected, *self.later_maps]
+            chosen = [maps[min(i, len(maps) - 1)] for i in range(images)]
+            stacked = np.stack([fit(m, width, height, self.unit.resize_mode) for m in chosen])
+            self.fitted[key] = torch.from_numpy(stacked).permute(0, 3, 1, 2).to(device=device, dtype=dtype)
         return self.fitted[key]
 
 
@@ -106,6 +133,18 @@ def _source(unit: ControlUnit, params: GenParams) -> tuple[np.ndarray[Any, Any],
 
 def detect_unit(unit: ControlUnit, params: GenParams) -> np.ndarray[Any, Any]:
     image, mask = _source(unit, params)
+    return _detect(unit, params, image, mask)
+
+
+def detect_later(unit: ControlUnit, params: GenParams) -> list[np.ndarray[Any, Any]]:
+    """The maps of the unit's second and later pictures (each with its mask, else the job's)."""
+    job_mask = np.asarray(params.mask.convert("L")) if params.mask is not None else None
+    return [_detect(unit, params, decode_picture(image, "RGB"), decode_picture(mask, "L") if mask is not None else job_mask)
+            for image, mask in unit.later_pictures]
+
+
+def _detect(unit: ControlUnit, params: GenParams, image: np.ndarray[Any, Any],
+            mask: np.ndarray[Any, Any] | None) -> np.ndarray[Any, Any]:
     res = unit.processor_res
     if unit.pixel_perfect:
         res = pixel_perfect_res((image.shape[1], image.shape[0]), (params.width, params.height), unit.resize_mode)
@@ -121,9 +160,11 @@ def prepare(pipes: PipeSet, params: GenParams) -> list[ReadyUnit]:
     cache = _CACHES.setdefault(pipes.txt2img, ControlNetCache())
     ready = []
     for unit in units:
-        net = cache.get(Path(unit.model_path), pipes.txt2img.unet, unet_family(pipes.txt2img.unet))
-        detected = detect_unit(unit, params)
-        ready.append(ReadyUnit(unit, net, detected, pre.to_picture(detected)))
+        net = None if reference.is_reference(unit.module) else cache.get(
+            Path(unit.model_path), pipes.txt2img.unet, unet_family(pipes.txt2img.unet))
+        detected, later = detect_unit(unit, params), detect_later(unit, params)
+        ready.append(ReadyUnit(unit, net, detected, pre.to_picture(detected), later_maps=later,
+                               later_pictures=[pre.to_picture(d) for d in later]))
     return ready
 
 
@@ -211,7 +252,7 @@ class Injector:
         down_sum: list[Any] | None = None
         mid_sum: Any = None
         for r in self.ready:
-            if not (r.unit.active_at(pct) and r.unit.applies_to_pass(hires)):
+            if r.net is None or not (r.unit.active_at(pct) and r.unit.applies_to_pass(hires)):
                 continue
             down, mid = self._one(r, sample, timestep, hidden, added)
             r.calls += 1
@@ -224,7 +265,7 @@ class Injector:
         x = sample[:, : int(net.config.in_channels)]
         height, width = (int(s) * 8 for s in sample.shape[-2:])
         dtype = r.dtype
-        hint = r.hint(height, width, sample.device, dtype).expand(sample.shape[0], -1, -1, -1)
+        hint = self._hint(r, height, width, sample, dtype)
         kwargs = {"added_cond_kwargs": added} if added else {}
         balanced = r.unit.control_mode == "Balanced"  # one weight for all blocks: the network applies it
         down, mid = net(x.to(dtype), timestep, encoder_hidden_states=hidden.to(dtype), controlnet_cond=hint,
@@ -237,6 +278,14 @@ class Injector:
             down = [_cond_half(d, self.images) for d in down]
             mid = _cond_half(mid, self.images)
         return [d.to(sample.dtype) for d in down], mid.to(sample.dtype)
+
+    def _hint(self, r: ReadyUnit, height: int, width: int, sample: Any, dtype: Any) -> Any:
+        """The unit's maps for every row of the UNet's batch (the CFG halves each take the batch's maps)."""
+        rows = int(sample.shape[0])
+        if not r.later_maps or not self.images or rows % self.images:
+            return r.hint(height, width, sample.device, dtype).expand(rows, -1, -1, -1)
+        per_picture = r.hints(height, width, sample.device, dtype, self.images)
+        return per_picture if rows == self.images else per_picture.repeat(rows // self.images, 1, 1, 1)
 
     @staticmethod
     def _scales(unit: ControlUnit, n: int) -> list[float]:
@@ -261,20 +310,23 @@ def applied(batch: Batch, ready: list[ReadyUnit]) -> Iterator[None]:
     unet = batch.pipes.txt2img.unet
     counter = StepCount(batch.control)
     injector = Injector(ready, batch.params, counter, len(batch.seeds))
+    references = reference.ReferenceHook(batch, [r for r in ready if r.net is None], injector)
     had_own = "forward" in vars(unet)
     original = unet.forward
     _place(ready, batch.pipes.txt2img)
 
     def forward(sample: Any, timestep: Any, encoder_hidden_states: Any = None, *args: Any, **kwargs: Any) -> Any:
-        found = injector.residuals(sample, timestep, encoder_hidden_states, kwargs.get("added_cond_kwargs"))
-        if found is not None:
-            kwargs["down_block_additional_residuals"], kwargs["mid_block_additional_residual"] = found
-        return original(sample, timestep, encoder_hidden_states, *args, **kwargs)
+        with references.reading(original, sample, timestep, encoder_hidden_states, args, kwargs):
+            found = injector.residuals(sample, timestep, encoder_hidden_states, kwargs.get("added_cond_kwargs"))
+            if found is not None:
+                kwargs["down_block_additional_residuals"], kwargs["mid_block_additional_residual"] = found
+            return original(sample, timestep, encoder_hidden_states, *args, **kwargs)
 
     unet.forward = forward
     batch.control = counter
     try:
-        yield
+        with references.installed():
+            yield
     finally:
         batch.control = counter.inner
         if had_own:
@@ -288,14 +340,14 @@ def _place(ready: list[ReadyUnit], pipe: Any) -> None:
     """Each network on the device the pipeline computes on (with offloading: its execution device)."""
     device = _execution_device(pipe)
     for r in ready:
-        if next(r.net.parameters()).device != device:
+        if r.net is not None and next(r.net.parameters()).device != device:
             r.net.to(device)
 
 
 def _release(ready: list[ReadyUnit]) -> None:
     """Low VRAM units go back to the CPU between jobs."""
     for r in ready:
-        if r.unit.low_vram:
+        if r.net is not None and r.unit.low_vram:
             r.net.to("cpu")
 
 

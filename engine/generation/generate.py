@@ -45,7 +45,9 @@ def generate(model: LoadedModel, params: GenParams, control: JobControl) -> GenR
                               model.embeddings)
     result = GenResult(images=[], seeds=[], infotexts=[])
     controls = controlnet.prepare(pipes, params)
-    result.detected_maps = [c.picture for c in controls if c.unit.save_detected_map]
+    kept = [(c.unit.module, picture) for c in controls if c.unit.save_detected_map for picture in c.pictures]
+    result.detected_maps = [picture for _module, picture in kept]
+    result.detected_labels = [module for module, _picture in kept]
     for n in range(max(1, params.n_iter)):
         if control.should_interrupt():
             result.interrupted = True

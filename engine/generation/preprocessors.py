@@ -12,8 +12,20 @@ Maple's own code over numpy and torch (no OpenCV, nothing downloaded):
 - ``lineart_standard``: lines from a Gaussian difference, normalised by their median;
 - ``threshold``: a binary picture at threshold_a;
 - ``inpaint_only``: the picture with the masked pixels set to -1, for inpainting ControlNets;
+- ``reference_only`` / ``reference_adain`` / ``reference_adain+attn``: the picture itself; they
+  guide without a model (``engine.generation.reference``);
 - ``lineart`` / ``lineart_coarse``: a network (``engine.generation.annotators``) whose weights are
   read only from local folders.
+- ``lineart_anime``: the anime line-art U-Net (``engine.generation.annotator_anime``), weights
+  likewise local.
+- ``softedge_hed`` / ``softedge_hedsafe`` / ``scribble_hed``: the HED network
+  (``engine.generation.annotator_hed``), weights likewise local.
+- ``openpose_full`` / ``openpose`` / ``openpose_hand`` / ``openpose_face`` / ``openpose_faceonly``: the
+  OpenPose body, hand and face networks
+  (``engine.generation.annotator_openpose``) and the skeleton drawing
+  (``engine.generation.pose_drawing``); they also give the pose as OpenPose JSON (``detect_pose``).
+- ``depth_anything``: Depth Anything's relative depth, near white (``engine.generation.annotator_depth``),
+  weights likewise local.
 
 A module name Maple does not have is refused naming the ones it has.
 """
@@ -29,7 +41,8 @@ from typing import Any
 import numpy as np
 
 from engine.errors import BadRequestError
-from engine.generation import annotators
+from engine.generation import annotator_anime, annotator_depth, annotator_hed, annotators, reference
+from engine.generation import annotator_openpose as openpose
 
 log = logging.getLogger(__name__)
 Array = np.ndarray[Any, Any]
@@ -57,6 +70,10 @@ class Module:
     needs_mask: bool = False
     weights: tuple[str, str] | None = None  # (annotator folder, file) of a network module
     net_run: Callable[[Array, Path], Array] | None = None
+    model_free: bool = False  # guides without a ControlNet model (the unit's model is "None")
+    more_weights: tuple[str, ...] = ()  # further files of the same annotator folder
+    weights_or: tuple[str, ...] = ()  # files that may stand in for the weights' file (looked for after it)
+    pose_run: Callable[[Array, tuple[Path, ...]], tuple[Array, dict[str, Any]]] | None = None
 
 
 def _gauss_kernel(sigma: float) -> Array:
@@ -198,12 +215,34 @@ MODULES: dict[str, Module] = {m.name: m for m in (
     Module("lineart_standard", run_lineart_standard, "Lineart"),
     Module("threshold", run_threshold, "Scribble", threshold_a=Slider("Binarization Threshold", 127, 0, 255)),
     Module("inpaint_only", run_none, "Inpaint", resolution=False, needs_mask=True),
+    *(Module(name, reference.run_reference, "Reference", resolution=False, model_free=True,
+             threshold_a=Slider("Style Fidelity (only for Balanced mode)", reference.FIDELITY_DEFAULT, 0.0, 1.0, 0.01))
+      for name in reference.MODULES),
     Module("lineart", run_none, "Lineart", weights=("lineart", "sk_model.pth"), net_run=annotators.run_lineart),
     Module("lineart_coarse", run_none, "Lineart", weights=("lineart", "sk_model2.pth"), net_run=annotators.run_lineart),
+    Module("lineart_anime", run_none, "Lineart", weights=annotator_anime.WEIGHTS,
+           net_run=annotator_anime.run_lineart_anime),
+    Module("softedge_hed", run_none, "SoftEdge", weights=annotator_hed.WEIGHTS, net_run=annotator_hed.run_softedge),
+    Module("softedge_hedsafe", run_none, "SoftEdge", weights=annotator_hed.WEIGHTS,
+           net_run=annotator_hed.run_softedge_safe),
+    Module("scribble_hed", run_none, "Scribble", weights=annotator_hed.WEIGHTS, net_run=annotator_hed.run_scribble),
+    Module("depth_anything", run_none, "Depth", weights=(annotator_depth.FOLDER, annotator_depth.FILES[0]),
+           weights_or=annotator_depth.FILES[1:], net_run=annotator_depth.run_depth_anything),
+    Module("openpose_full", run_none, "OpenPose", weights=(openpose.FOLDER, openpose.BODY_FILE),
+           more_weights=(openpose.HAND_FILE, openpose.FACE_FILE), pose_run=openpose.run_full),
+    Module("openpose", run_none, "OpenPose", weights=(openpose.FOLDER, openpose.BODY_FILE),
+           pose_run=openpose.run_body),
+    Module("openpose_hand", run_none, "OpenPose", weights=(openpose.FOLDER, openpose.BODY_FILE),
+           more_weights=(openpose.HAND_FILE,), pose_run=openpose.run_body_and_hands),
+    Module("openpose_face", run_none, "OpenPose", weights=(openpose.FOLDER, openpose.BODY_FILE),
+           more_weights=(openpose.FACE_FILE,), pose_run=openpose.run_body_and_face),
+    Module("openpose_faceonly", run_none, "OpenPose", weights=(openpose.FOLDER, openpose.BODY_FILE),
+           more_weights=(openpose.FACE_FILE,), pose_run=openpose.run_face_only),
 )}
 ALIASES = {"pidinet_scribble": "scribble_xdog", "canny_edge": "canny", "tile": "tile_resample",
            "inpaint": "inpaint_only", "lineart_standard (from white bg & black line)": "lineart_standard",
-           "invert (from white bg & black line)": "invert"}
+           "invert (from white bg & black line)": "invert",
+           "hed": "softedge_hed", "hed_safe": "softedge_hedsafe", "scribble": "scribble_hed", "fake_scribble": "scribble_hed"}
 
 
 def find_module(name: str | None, field: str = "module") -> Module:
@@ -240,17 +279,32 @@ def detect(module: Module, image: Array, processor_res: int, threshold_a: float,
     """The detected map, HxWx3 float (in [0, 1]; -1 marks inpainting pixels).
 
     ``weight_folders``: where a network module's weights may be (``annotators.weight_folders``)."""
-    weights = annotators.find_weights(*module.weights, weight_folders) if module.weights else None
+    weights = annotators.find_weights(*module.weights, weight_folders, module.weights_or) if module.weights else None
     if module.needs_mask:
         if mask is None:
             raise BadRequestError.about("mask", f"the {module.name} preprocessor needs a mask")
         return inpaint_map(image, _fit_mask(mask, image.shape[:2]))
+    if module.pose_run is not None:
+        return detect_pose(module, image, processor_res, weight_folders)[0]
     if module.resolution and processor_res > 0:
         image = scaled_to(image, processor_res)
     if weights is not None and module.net_run is not None:
         return module.net_run(image, weights)
     a, b = threshold(threshold_a, module.threshold_a), threshold(threshold_b, module.threshold_b)
     return module.run(image, a, b)
+
+
+def detect_pose(module: Module, image: Array, processor_res: int,
+                weight_folders: tuple[str, ...] = ()) -> tuple[Array, dict[str, Any]]:
+    """A pose module's drawn skeletons (HxWx3 in [0, 1]) and the pose as OpenPose JSON."""
+    if module.pose_run is None or module.weights is None:
+        raise BadRequestError.about("module", f"the {module.name} preprocessor does not detect poses")
+    folder = module.weights[0]
+    paths = tuple(annotators.find_weights(folder, name, weight_folders)
+                  for name in (module.weights[1], *module.more_weights))
+    if module.resolution and processor_res > 0:
+        image = scaled_to(image, processor_res)
+    return module.pose_run(image, paths)
 
 
 def _fit_mask(mask: Array, size: tuple[int, int]) -> Array:

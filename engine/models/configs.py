@@ -32,6 +32,7 @@ LOADS_AS = {"sdxl-vpred": "sdxl"}
 TINY_CONFIGS = {
     "demo": ("demo", "demo"),
     "tiny-sd1": ("demo", "sd1"),
+    "shapes": ("shapes", "sd1"),  # the built-in shapes model (scripts/train_demo_model.py)
     "tiny-sd1-inpaint": ("tiny-sd1-inpaint", "sd1-inpaint"),
     "tiny-sd2": ("tiny-sd2", "sd2"),
     "tiny-sdxl": ("tiny-sdxl", "sdxl"),

@@ -40,12 +40,14 @@ def is_demo_file(path: Path) -> bool:
 
 
 def home_has_checkpoint(home: Home | Path) -> bool:
-    """True when the home's checkpoint folder holds a model other than the demo."""
+    """True when the home's checkpoint folder holds a model other than the demo and the built-in one."""
+    from engine.models.builtin import BUILTIN_FILENAME
+
     folder = demo_path(home).parent
     if not folder.is_dir():
         return False
     for entry in folder.iterdir():
-        if entry.name == DEMO_FILENAME:
+        if entry.name in (DEMO_FILENAME, BUILTIN_FILENAME):
             continue
         if entry.is_dir() and (entry / "model_index.json").is_file():
             return True

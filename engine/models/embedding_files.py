@@ -14,14 +14,13 @@ the text encoder they belong to: ``""`` for SD1/SD2 files, ``"clip_l"``/``"clip_
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.prompts.embeddings import SINGLE, Embedding
 from installer.errors import BrokenModelError
 
 EXTENSIONS = (".pt", ".bin", ".safetensors")
-SINGLE = ""  # the key of an SD1/SD2 embedding's vectors
 SDXL_KEYS = ("clip_l", "clip_g")
 
 
@@ -30,28 +29,8 @@ class EmbeddingFileError(BrokenModelError):
     default_hint = "The file is not a textual-inversion embedding, or it is damaged: download it again."
 
 
-@dataclass(frozen=True)
-class EmbeddingData:
-    """What an embedding file holds: its vectors per text encoder and its training notes."""
-
-    vectors: dict[str, Any]  # key -> float32 tensor (count, width)
-    step: int | None = None
-    sd_checkpoint: str | None = None
-    sd_checkpoint_name: str | None = None
-
-    @property
-    def count(self) -> int:
-        """The number of vectors (tokens) the embedding takes in a prompt."""
-        return int(next(iter(self.vectors.values())).shape[0])
-
-    @property
-    def shape(self) -> int:
-        """A1111's ``shape``: the vector width, both encoders' together for SDXL."""
-        return sum(int(v.shape[-1]) for v in self.vectors.values())
-
-
-def read_embedding(path: Path) -> EmbeddingData:
-    """The vectors and notes of one embedding file; raises ``EmbeddingFileError`` with the reason."""
+def read_embedding(path: Path) -> Embedding:
+    """The embedding in one file, named after it (no hash yet); raises ``EmbeddingFileError`` with the reason."""
     raw = _load(path)
     if not isinstance(raw, dict) or not raw:
         raise EmbeddingFileError(f"{path.name} is not an embedding (no tensors in it)")
@@ -59,8 +38,9 @@ def read_embedding(path: Path) -> EmbeddingData:
     counts = {int(v.shape[0]) for v in vectors.values()}
     if len(counts) != 1 or 0 in counts:
         raise EmbeddingFileError(f"{path.name} has encoders with different vector counts {sorted(counts)}")
-    return EmbeddingData(vectors, _int(raw.get("step")), _text(raw.get("sd_checkpoint")),
-                         _text(raw.get("sd_checkpoint_name")))
+    return Embedding(path.stem, vectors, path, step=_int(raw.get("step")),
+                     sd_checkpoint=_text(raw.get("sd_checkpoint")),
+                     sd_checkpoint_name=_text(raw.get("sd_checkpoint_name")))
 
 
 def _load(path: Path) -> Any:

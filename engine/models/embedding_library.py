@@ -17,7 +17,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -129,12 +129,12 @@ def _split(embeddings: list[Embedding], widths: dict[str, int]) -> EmbeddingSet:
 
 def _load(info: ModelInfo, name: str) -> Embedding | None:
     try:
-        data = read_embedding(info.path)
+        embedding = read_embedding(info.path)
         short = (info.sha256 or _sha256(info.path))[:12]
     except (EmbeddingFileError, OSError) as exc:
         log.warning("Embedding %s not loaded: %s", info.path, getattr(exc, "message", exc))
         return None
-    return Embedding(name, data.vectors, info.path, short, data.step, data.sd_checkpoint, data.sd_checkpoint_name)
+    return replace(embedding, name=name, short_hash=short)
 
 
 def _sha256(path: Path) -> str:

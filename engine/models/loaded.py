@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.models.builtin import BUILTIN_FILENAME
+
 
 @dataclass
 class LoadedModel:
@@ -30,7 +32,15 @@ class LoadedModel:
 
     @property
     def is_demo(self) -> bool:
-        return self.arch == "demo"
+        """Maple's own model (the noise demo or the built-in shapes model), not one of the user's."""
+        return bool(self.demo_model)
+
+    @property
+    def demo_model(self) -> str:
+        """"noise" (the demo), "shapes" (the built-in model) or "" (a user's model)."""
+        if self.arch == "demo":
+            return "noise"
+        return "shapes" if Path(self.path).name == BUILTIN_FILENAME else ""
 
     @property
     def family(self) -> str:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from engine.models.configs import PIPELINE_CLASS, check_config_dir, components, load_tokenizer
 from engine.models.device import free_memory, resolve_device, resolve_dtype
@@ -29,72 +29,73 @@ from installer.store.hashing import sha256_file
 if TYPE_CHECKING:
     import torch
     from diffusers import DiffusionPipeline
+    from typing_extensions import Unpack
 
 log = logging.getLogger(__name__)
 _PATCH_LOCK = threading.Lock()
 _SD_ONLY = {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
 
 
-def load_checkpoint(
-    path: str | Path,
-    *,
-    device: str | torch.device = "cpu",
-    dtype: str | torch.dtype | None = None,
-    allow_pickle: bool = False,
-    vram_mode: str = "high",
-    sha256: str | None = None,
-    name: str | None = None,
-) -> LoadedModel:
-    """Load a checkpoint file or diffusers folder; raises ``ModelLoadError`` subclasses.
+class LoadOptions(TypedDict, total=False):
+    """The keywords of ``load_checkpoint`` and ``switch_model``; ``_DEFAULTS`` has their defaults."""
 
-    ``dtype`` None/"auto": fp16 on CUDA/MPS, fp32 on CPU. ``sha256`` (from the registry's cache)
-    saves hashing the file here.
-    """
+    device: str | torch.device
+    dtype: str | torch.dtype | None  # None/"auto": fp16 on CUDA/MPS, fp32 on CPU
+    allow_pickle: bool
+    vram_mode: str
+    sha256: str | None  # from the registry's cache: saves hashing the file here
+    name: str | None
+
+
+_DEFAULTS: LoadOptions = {"device": "cpu", "dtype": None, "allow_pickle": False, "vram_mode": "high",
+                          "sha256": None, "name": None}
+
+
+def load_checkpoint(path: str | Path, **options: Unpack[LoadOptions]) -> LoadedModel:
+    """Load a checkpoint file or diffusers folder; raises ``ModelLoadError`` subclasses."""
     start = time.perf_counter()
-    dev = resolve_device(device)
-    dt = resolve_dtype(dtype, dev)
-    model = _load(Path(path), dt, allow_pickle, sha256, name)
+    model, dev, vram_mode = _load(path, options)
     _finish(model, dev, vram_mode)
-    log.info("Loaded %s (%s, %s, %s) in %.1fs", model.name, model.arch, dev, dt, time.perf_counter() - start)
+    log.info("Loaded %s (%s, %s, %s) in %.1fs", model.name, model.arch, dev, model.dtype, time.perf_counter() - start)
     return model
 
 
-def switch_model(
-    current: LoadedModel | None,
-    path: str | Path,
-    *,
-    device: str | torch.device = "cpu",
-    dtype: str | torch.dtype | None = None,
-    allow_pickle: bool = False,
-    vram_mode: str = "high",
-    sha256: str | None = None,
-    name: str | None = None,
-) -> LoadedModel:
+def switch_model(current: LoadedModel | None, path: str | Path, **options: Unpack[LoadOptions]) -> LoadedModel:
     """Load ``path`` and free ``current`` only once the new model works.
 
     The new model is read into RAM first; if anything fails, ``current`` is untouched and the
     error propagates. Then ``current`` is released and the new one moved to its device.
     """
-    dev = resolve_device(device)
-    new = _load(Path(path), resolve_dtype(dtype, dev), allow_pickle, sha256, name)
+    new, dev, vram_mode = _load(path, options)
     if current is not None:
         unload(current)
     _finish(new, dev, vram_mode)
     return new
 
 
-def _load(path: Path, dtype: torch.dtype, allow_pickle: bool, sha256: str | None, name: str | None) -> LoadedModel:
-    """Read and build the pipeline in RAM (the CPU), with every check that can fail."""
+def _load(path: str | Path, given: LoadOptions) -> tuple[LoadedModel, torch.device, str]:
+    """Both loads' keywords resolved, and the pipeline read and built in RAM (the CPU).
+
+    Every check that can fail happens here; the model comes back with the device and VRAM mode
+    it is meant for. An unknown keyword is a ``TypeError``, as for any function.
+    """
     import torch
 
-    info = inspect_checkpoint(path, allow_pickle=allow_pickle)
-    pipe = _build(info, dtype)
+    unknown = sorted(set(given) - set(_DEFAULTS))
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s): {', '.join(unknown)}")
+    options: LoadOptions = {**_DEFAULTS, **given}
+    dev = resolve_device(options["device"])
+    dt = resolve_dtype(options["dtype"], dev)
+    info = inspect_checkpoint(Path(path), allow_pickle=options["allow_pickle"])
+    pipe = _build(info, dt)
     apply_markers(pipe, info.v_prediction, info.zero_snr)
-    return LoadedModel(
-        pipe=pipe, arch=info.arch, name=name or info.path.name, path=info.path,
-        sha256=sha256 or file_sha256(info.path), device=torch.device("cpu"), dtype=dtype,
+    model = LoadedModel(
+        pipe=pipe, arch=info.arch, name=options["name"] or info.path.name, path=info.path,
+        sha256=options["sha256"] or file_sha256(info.path), device=torch.device("cpu"), dtype=dt,
         config_dir=info.config_dir, format=info.format,
     )
+    return model, dev, options["vram_mode"]
 
 
 def _finish(model: LoadedModel, device: torch.device, vram_mode: str) -> None:

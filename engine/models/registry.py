@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from engine.errors import UnsafeNameError
+from engine.models.builtin import BUILTIN_LABEL, is_builtin_name
 from engine.models.demo import DEMO_LABEL
 from engine.models.errors import not_found_hint
 from installer.errors import BrokenModelError, ModelNotFoundError
@@ -60,12 +61,20 @@ class ModelInfo:
 
     @property
     def is_demo(self) -> bool:
-        return self.arch == "demo"
+        """Maple's own model: the noise demo or the built-in shapes model."""
+        return self.arch == "demo" or (self.kind == "checkpoint" and is_builtin_name(self.name))
+
+    @property
+    def own_label(self) -> str:
+        """What Maple's own models draw ("" for the user's models)."""
+        if not self.is_demo:
+            return ""
+        return DEMO_LABEL if self.arch == "demo" else BUILTIN_LABEL
 
     @property
     def label(self) -> str:
-        """What a list shows: the title, and for the demo model that it draws noise."""
-        return f"{self.title} ({DEMO_LABEL})" if self.is_demo else self.title
+        """What a list shows: the title, and for Maple's own models what they draw."""
+        return f"{self.title} ({self.own_label})" if self.is_demo else self.title
 
 
 def _info(entry: ModelEntry) -> ModelInfo:

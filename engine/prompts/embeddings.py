@@ -41,10 +41,12 @@ class Embedding:
 
     @property
     def count(self) -> int:
+        """The number of vectors (tokens) the embedding takes in a prompt."""
         return int(next(iter(self.vectors.values())).shape[0])
 
     @property
     def shape(self) -> int:
+        """A1111's ``shape``: the vector width, both encoders' together for SDXL."""
         return sum(int(v.shape[-1]) for v in self.vectors.values())
 
     def widths(self) -> dict[str, int]:

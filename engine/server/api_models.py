@@ -187,6 +187,7 @@ class InfoResponse(BaseModel):
     vram_mode: str  # "" on a device without VRAM (the CPU)
     model: str | None
     demo: bool
+    demo_model: str = ""  # "shapes" (the built-in model), "noise" (the demo) or "" (a user's model)
     home: str  # the data home this engine serves: the launcher and maple-doctor tell their own engine by it
     pid: int
 

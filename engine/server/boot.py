@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.cli import EngineConfig
@@ -39,24 +40,43 @@ def import_libraries(config: EngineConfig, timer: StartupTimer) -> EngineConfig:
         return checked.result()
 
 
-def ensure_some_checkpoint(home: Home, registry: ModelRegistry, timer: StartupTimer) -> None:
-    """Write the demo model when the home and the shared folders hold no checkpoint."""
-    from engine.models.demo import ensure_demo_model, home_has_checkpoint
+def install_own_model(home: Home) -> Path:
+    """Maple's own model in the home: the built-in shapes model, or the noise demo when it was not shipped."""
+    from engine.models.builtin import ensure_builtin_model
+    from engine.models.demo import ensure_demo_model
 
-    if home_has_checkpoint(home) or registry.checkpoints():
+    return ensure_builtin_model(home) or ensure_demo_model(home)
+
+
+def own_model_notice(path: Path) -> str:
+    from engine.models.builtin import EXAMPLE_PROMPT, is_builtin_name
+
+    if is_builtin_name(path.name):
+        return (f"Maple's built-in model, a small model that draws coloured shapes (try \"{EXAMPLE_PROMPT}\" "
+                "at 128x128)")
+    return "Maple's demo model, which draws noise"
+
+
+def ensure_some_checkpoint(home: Home, registry: ModelRegistry, timer: StartupTimer) -> None:
+    """Put Maple's own model in the home when the home and the shared folders hold no checkpoint."""
+    from engine.models.demo import home_has_checkpoint
+
+    if home_has_checkpoint(home) or any(not e.is_demo for e in registry.checkpoints()):
         return
-    with timer.phase("write demo model"):
-        ensure_demo_model(home)
+    with timer.phase("write built-in model"):
+        path = install_own_model(home)
         registry.refresh()
-    log.info("No checkpoint found: starting with Maple's demo model, which draws noise.")
+    log.info("No checkpoint found: starting with %s.", own_model_notice(path))
     log.info("Put a checkpoint in %s (or run: maple-models pull sd15), then pick it on the page.",
              home.models_dir("checkpoint"))
 
 
 def candidates(wanted: str, registry: ModelRegistry) -> list[str]:
-    """The checkpoints to try in order: the one asked for, then the others, the demo model last."""
+    """The checkpoints to try in order: the one asked for, then the user's, then Maple's own (the
+    built-in shapes model before the noise demo)."""
     entries = registry.checkpoints()
-    names = [e.name for e in entries if not e.is_demo] + [e.name for e in entries if e.is_demo]
+    own = sorted((e for e in entries if e.is_demo), key=lambda e: e.arch == "demo")
+    names = [e.name for e in entries if not e.is_demo] + [e.name for e in own]
     return [wanted, *names] if wanted else names
 
 
@@ -74,10 +94,8 @@ def load_first(names: Sequence[str], select: Callable[[str], None], fallback: Ca
 
 
 def load_demo(home: Home, registry: ModelRegistry, select: Callable[[str], None]) -> None:
-    """Last resort: no checkpoint in the folders loads, so start with the demo model."""
-    from engine.models.demo import ensure_demo_model
-
-    log.warning("No checkpoint could be loaded: starting with Maple's demo model, which draws noise.")
-    path = ensure_demo_model(home)
+    """Last resort: no checkpoint in the folders loads, so start with Maple's own model."""
+    path = install_own_model(home)
+    log.warning("No checkpoint could be loaded: starting with %s.", own_model_notice(path))
     registry.refresh()
     select(path.name)

@@ -3,7 +3,8 @@
 ``model_list`` names the ControlNet files of the model store as the extension does
 (``control_v11p_sd15_canny [d14c016b]``); ``module_list`` the preprocessors Maple has, with their
 sliders; ``control_types`` groups both by control type (a model belongs to a type by the words in
-its name); ``detect`` runs preprocessors on pictures and answers the detected maps.
+its name); ``detect`` runs preprocessors on pictures and answers the detected maps (and, for the
+OpenPose modules, the poses as OpenPose JSON); ``render_openpose_json`` draws poses sent as that JSON.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from engine.errors import BadRequestError
+from engine.generation import pose_drawing
 from engine.generation import preprocessors as pre
 from engine.server import images
 from engine.server.controlnet_jobs import model_title, weight_folders_of
@@ -30,7 +32,7 @@ TYPE_WORDS: dict[str, tuple[str, ...]] = {
     "Canny": ("canny",), "Depth": ("depth",), "NormalMap": ("normal",), "OpenPose": ("openpose", "pose"),
     "MLSD": ("mlsd",), "Lineart": ("lineart",), "SoftEdge": ("softedge", "hed", "pidi"),
     "Scribble": ("scribble", "sketch"), "Segmentation": ("seg",), "Shuffle": ("shuffle",), "Tile": ("tile",),
-    "Inpaint": ("inpaint",), "InstructP2P": ("ip2p",),
+    "Inpaint": ("inpaint",), "InstructP2P": ("ip2p",), "Reference": (),  # Reference: no models, none needed
 }
 
 
@@ -87,7 +89,7 @@ def _sliders(module: pre.Module) -> list[dict[str, Any]]:
 @router.get("/module_list")
 def module_list(alias_names: bool = False) -> dict[str, Any]:
     del alias_names  # Maple's modules have no separate display names
-    detail = {name: {"model_free": False, "sliders": _sliders(m)} for name, m in pre.MODULES.items()}
+    detail = {name: {"model_free": m.model_free, "sliders": _sliders(m)} for name, m in pre.MODULES.items()}
     return {"module_list": list(pre.MODULES), "module_detail": detail}
 
 
@@ -126,14 +128,57 @@ async def detect(request: Request, req: DetectRequest) -> dict[str, Any]:
     if res < 64:
         raise BadRequestError.about("controlnet_processor_res", "must be -1 or from 64 to 2048")
 
-    def run() -> list[str]:
-        out = []
+    def run() -> tuple[list[str], list[dict[str, Any]]]:
+        out, poses = [], []
         for i, item in enumerate(inputs):
             mask = np.asarray(decode(masks[i], "L")) if i < len(masks) else None
             picture = np.asarray(decode(item, "RGB"))
-            detected = pre.detect(module, picture, res, req.controlnet_threshold_a, req.controlnet_threshold_b, mask,
-                                  folders)
+            if module.pose_run is not None:
+                detected, pose = pre.detect_pose(module, picture, res, folders)
+                poses.append(pose)
+            else:
+                detected = pre.detect(module, picture, res, req.controlnet_threshold_a, req.controlnet_threshold_b,
+                                      mask, folders)
             out.append(images.encode_png(pre.to_picture(detected), ""))
-        return out
+        return out, poses
+
+    maps, poses = await run_in_threadpool(run)
+    answer: dict[str, Any] = {"info": "Success", "images": maps}
+    if poses:
+        answer["poses"] = poses
+    return answer
+
+
+POSE_KEYS = {"people", "canvas_width", "canvas_height", "animals", "version"}
+PERSON_KEYS = {"pose_keypoints_2d", "hand_left_keypoints_2d", "hand_right_keypoints_2d", "face_keypoints_2d",
+               "person_id"}
+MAX_RENDER = 16
+
+
+def _checked_pose(data: Any, field: str) -> pose_drawing.Pose:
+    if isinstance(data, dict):
+        extra = sorted(set(data) - POSE_KEYS) + sorted(
+            f"people[{n}].{key}" for n, person in enumerate(data.get("people") or [])
+            if isinstance(person, dict) for key in set(person) - PERSON_KEYS)
+        if extra:
+            raise BadRequestError.about(f"{field}.{extra[0]}", "Maple does not read this OpenPose JSON field")
+        if data.get("animals"):
+            raise BadRequestError.about(f"{field}.animals", "Maple draws people's poses only, not animal poses")
+    return pose_drawing.pose_from_json(data, field)
+
+
+@router.post("/render_openpose_json")
+async def render_openpose_json(pose_data: list[Any] = Body(default_factory=list)) -> dict[str, Any]:  # noqa: B008
+    """Skeleton pictures of poses sent as OpenPose JSON (a list of them), drawn as detect draws them."""
+    if not pose_data:
+        return {"info": "No pose data detected."}
+    if len(pose_data) > MAX_RENDER:
+        raise BadRequestError.about("body", f"at most {MAX_RENDER} poses at once")
+    poses = [_checked_pose(data, f"body[{n}]") for n, data in enumerate(pose_data)]
+
+    def run() -> list[str]:
+        from PIL import Image
+
+        return [images.encode_png(Image.fromarray(pose_drawing.draw_pose(pose)), "") for pose in poses]
 
     return {"images": await run_in_threadpool(run), "info": "Success"}

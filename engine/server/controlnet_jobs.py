@@ -2,9 +2,11 @@
 
 The units have the sd-webui-controlnet extension's field names (its older aliases too:
 ``input_image``, ``mask_image``, ``lowvram``, ``guidance``, ``guessmode``); ``resize_mode`` and
-``control_mode`` may be the index or the name. A field Maple does not implement is a 422 naming
-it; a few fields of the extension's own UI are taken only at their default value. The other
-``alwayson_scripts`` entries are ``engine.server.request_checks``' business.
+``control_mode`` may be the index or the name. ``image`` may be a list (one picture, or
+{image, mask}, per picture of the batch; the last one guides the rest), at most ``batch_size``
+long. A field Maple does not implement is a 422 naming it; a few fields of the extension's own
+UI are taken only at their default value. The other ``alwayson_scripts`` entries are
+``engine.server.request_checks``' business.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from engine.generation.control_units import (
     ControlUnit,
 )
 from engine.generation.preprocessors import find_module
+from engine.server import api_models as m
 from engine.server.image_inputs import probe
 
 if TYPE_CHECKING:
@@ -64,6 +67,10 @@ def resolve(job: PreparedJob, req: Any, registry: ModelRegistry) -> PreparedJob:
         if unit.image is None and job.params.mode == "txt2img":
             raise BadRequestError.about(f"alwayson_scripts.controlnet.args[{unit.index}].image",
                                         "this unit needs a picture (only img2img can use its init image instead)")
+        if len(unit.pictures()) > job.params.batch_size:
+            raise BadRequestError.about(f"alwayson_scripts.controlnet.args[{unit.index}].image",
+                                        f"{len(unit.pictures())} pictures for a batch of {job.params.batch_size}: "
+                                        "give one picture per picture of the batch at most (the last one guides the rest)")
     params = replace(job.params, extra={**job.params.extra, EXTRA_KEY: tuple(units)})
     return replace(job, params=params)
 
@@ -92,12 +99,18 @@ def parse_unit(raw: Any, index: int, registry: ModelRegistry | None) -> ControlU
     _refuse_unknown(raw, where)
     if not _bool(raw.get("enabled", True), f"{where}.enabled"):
         return None
-    module = find_module(_text(raw.get("module"), "none"), f"{where}.module").name
-    image, mask = _pictures(raw, where)
-    model, path = _model(raw.get("model"), f"{where}.model", registry)
+    found = find_module(_text(raw.get("module"), "none"), f"{where}.module")
+    module = found.name
+    image, mask, later = _pictures(raw, where)
+    if later and found.model_free:
+        raise BadRequestError.about(f"{where}.image", f"the {module} preprocessor takes one picture, not a list")
+    if found.model_free:
+        model, path = _no_model(raw.get("model"), f"{where}.model", module)
+    else:
+        model, path = _model(raw.get("model"), f"{where}.model", registry)
     guidance_end = raw.get("guidance_end", raw.get("guidance", 1.0))
     return ControlUnit(
-        module=module, model=model, model_path=path, image=image, mask=mask,
+        module=module, model=model, model_path=path, image=image, mask=mask, later_pictures=later,
         weight=_number(raw.get("weight", 1.0), f"{where}.weight", 0.0, 2.0),
         resize_mode=_choice(raw.get("resize_mode", "Crop and Resize"), RESIZE_MODES, f"{where}.resize_mode",
                             RESIZE_ALIASES),
@@ -125,22 +138,41 @@ def _refuse_unknown(raw: dict[str, Any], where: str) -> None:
                                     f"({DEFAULT_ONLY[changed[0]][0]!r}); {raw[changed[0]]!r} is not supported")
 
 
-def _pictures(raw: dict[str, Any], where: str) -> tuple[bytes | None, bytes | None]:
+def _pictures(raw: dict[str, Any], where: str) -> tuple[bytes | None, bytes | None, tuple[tuple[bytes, bytes | None], ...]]:
+    """(first picture, its mask, the later pictures of a list with their masks); None: not given."""
     name = "image" if raw.get("image") not in (None, "") else "input_image"
     value = raw.get(name)
     mask_value = raw.get("mask") if raw.get("mask") not in (None, "") else raw.get("mask_image")
-    if isinstance(value, list):
-        if len(value) > 1:
-            raise BadRequestError.about(f"{where}.{name}", "one picture per unit (batch lists are not supported)")
-        value = value[0] if value else None
+    unit_mask = _picture(mask_value, f"{where}.mask")
+    if not isinstance(value, list):
+        return (*_one_picture(value, f"{where}.{name}", unit_mask), ())
+    if len(value) > m.MAX_BATCH_SIZE:
+        raise BadRequestError.about(f"{where}.{name}", f"at most {m.MAX_BATCH_SIZE} pictures (one per picture of the batch)")
+    pictures = [_one_picture(item, f"{where}.{name}[{i}]", unit_mask) for i, item in enumerate(value)]
+    later: list[tuple[bytes, bytes | None]] = []
+    for i, (image, mask) in enumerate(pictures):
+        if image is None:
+            raise BadRequestError.about(f"{where}.{name}[{i}]", "each entry of the list must be a picture")
+        if i:
+            later.append((image, mask))
+    if not pictures:
+        return None, unit_mask, ()
+    return pictures[0][0], pictures[0][1], tuple(later)
+
+
+def _one_picture(value: Any, field: str, unit_mask: bytes | None) -> tuple[bytes | None, bytes | None]:
+    """A base64 picture or {image, mask}: (picture, its own mask, else the unit's)."""
+    mask = unit_mask
     if isinstance(value, dict):
-        mask_value = value.get("mask") or mask_value
+        mask = _picture(value.get("mask"), f"{field}.mask") or unit_mask
         value = value.get("image")
-    image = probe(value, f"{where}.{name}").data if isinstance(value, str) and value else None
-    mask = probe(mask_value, f"{where}.mask").data if isinstance(mask_value, str) and mask_value else None
     if value not in (None, "") and not isinstance(value, str):
-        raise BadRequestError.about(f"{where}.{name}", "must be a base64 picture, {image, mask} or a list of one")
-    return image, mask
+        raise BadRequestError.about(field, "must be a base64 picture, {image, mask} or a list of them")
+    return _picture(value, field), mask
+
+
+def _picture(value: Any, field: str) -> bytes | None:
+    return probe(value, field).data if isinstance(value, str) and value else None
 
 
 def _model(value: Any, field: str, registry: ModelRegistry | None) -> tuple[str, str]:
@@ -151,6 +183,13 @@ def _model(value: Any, field: str, registry: ModelRegistry | None) -> tuple[str,
         raise BadRequestError.about(field, "choose a ControlNet model (GET /controlnet/model_list)")
     info = registry.with_hash(registry.find("controlnet", name, field))
     return model_title(info), str(info.path)
+
+
+def _no_model(value: Any, field: str, module: str) -> tuple[str, str]:
+    """A model-free module's unit: its model must be "None" (a named one would go unused)."""
+    if _text(value, "") not in NO_MODEL:
+        raise BadRequestError.about(field, f"the {module} preprocessor uses no ControlNet model: send \"None\"")
+    return "", ""
 
 
 def model_title(info: Any) -> str:

@@ -6,7 +6,6 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from engine.jobs import GenParams, GenResult
-from engine.models.demo import DEMO_LABEL
 from engine.models.loaded import LoadedModel
 from engine.server import api_models as m
 from engine.version import engine_version
@@ -19,7 +18,7 @@ def sd_models(registry: ModelRegistry) -> list[m.SDModelItem]:
     items = []
     for entry in registry.checkpoints():
         sha = entry.sha256
-        label = f" ({DEMO_LABEL})" if entry.is_demo else ""
+        label = f" ({entry.own_label})" if entry.is_demo else ""
         items.append(m.SDModelItem(
             title=entry.title,
             model_name=entry.model_name + label,

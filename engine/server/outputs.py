@@ -1,8 +1,10 @@
 """Saving and listing generated images, A1111-style.
 
 ``outputs/<mode>-images/YYYY-MM-DD/00000-SEED.png`` with the infotext in the PNG ``parameters``
-text chunk; the number continues after the highest one already in the folder. Each file is written
-under a hidden temporary name and renamed, so a crash never leaves half a picture under its name.
+text chunk; the number continues after the highest one already in the folder. ControlNet's
+detected maps follow the job's pictures as ``00001-SEED-canny.png`` (the unit's preprocessor).
+Each file is written under a hidden temporary name and renamed, so a crash never leaves half a
+picture under its name.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ MODES = ("txt2img", "img2img", "extras")  # extras: upscaled pictures (extras_ou
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
 NUMBERED = re.compile(r"^(\d{5,})-")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+LABEL = re.compile(r"[^A-Za-z0-9_]")
 
 
 def mode_dir(outputs: Path, mode: str) -> Path:
@@ -73,8 +76,9 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def save_images(outputs: Path, mode: str, images: list[Any], seeds: list[int], infotexts: list[str]) -> list[Path]:
-    """Write each image; returns the paths. Called from the worker thread only."""
+def save_images(outputs: Path, mode: str, images: list[Any], seeds: list[int], infotexts: list[str],
+                labels: list[str] | None = None) -> list[Path]:
+    """Write each image (``labels[i]`` ends its name); returns the paths. Called from the worker thread only."""
     folder = day_dir(outputs, mode)
     folder.mkdir(parents=True, exist_ok=True)
     number = next_number(folder)
@@ -82,7 +86,8 @@ def save_images(outputs: Path, mode: str, images: list[Any], seeds: list[int], i
     for i, image in enumerate(images):
         seed = seeds[i] if i < len(seeds) else seeds[-1] if seeds else 0
         text = infotexts[i] if i < len(infotexts) else ""
-        path = folder / f"{number + i:05d}-{seed}.png"
+        label = LABEL.sub("_", labels[i]) if labels and i < len(labels) and labels[i] else ""
+        path = folder / f"{number + i:05d}-{seed}{'-' + label if label else ''}.png"
         write_atomic(path, png_bytes(image, text))
         paths.append(path)
     log.info("saved %d image(s) to %s", len(paths), folder)

@@ -244,6 +244,9 @@ class Runtime:
             return []
         try:
             saved = save_images(self.config.home.outputs_dir, job.params.mode, result.images, result.seeds, result.infotexts)
+            if result.detected_maps:  # ControlNet's maps (save_detected_map) next to the pictures
+                saved += save_images(self.config.home.outputs_dir, job.params.mode, result.detected_maps,
+                                     result.seeds[:1], [], result.detected_labels)
         except OSError as exc:
             raise EngineError(f"Could not save the images: {exc}", "Check the disk space and the outputs folder's permissions.") from exc
         return [str(p) for p in saved]

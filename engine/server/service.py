@@ -116,6 +116,7 @@ class EngineService:
             vram_mode="" if rt.device_name == "cpu" else rt.vram_mode_name,  # no VRAM words without a GPU
             model=rt.current_title(),
             demo=rt.is_demo(),
+            demo_model=rt.model.demo_model if rt.model else "",
             home=str(self.config.home.root),
             pid=os.getpid(),
         )

@@ -1,7 +1,8 @@
 """``maple-doctor``: check this machine for Maple, print a table or JSON, enable Windows long paths.
 
 Exit status: 0 when nothing blocks Maple, 1 when a blocker was found (or enabling long paths
-failed), 2 for a usage error.
+failed), 2 for a usage error. An engine started with the ``api_auth`` of settings.json asks for
+that ``user:password``; the check sends it when it asks an engine who it is.
 """
 
 from __future__ import annotations
@@ -80,14 +81,25 @@ def _summary(report: MachineReport, lang: str) -> str:
     return i18n.text("ui.summary.ok", lang)
 
 
-def settings_language(settings_file: Path) -> str | None:
-    """The language saved in settings.json, read without loading the settings model."""
+def _saved(settings_file: Path, key: str) -> object:
+    """One value of settings.json, read without loading the settings model; None when absent."""
     try:
         data = json.loads(settings_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    value = data.get("language") if isinstance(data, dict) else None
-    return value if value in i18n.LANGUAGES else None
+    return data.get(key) if isinstance(data, dict) else None
+
+
+def settings_language(settings_file: Path) -> str | None:
+    """The language saved in settings.json."""
+    value = _saved(settings_file, "language")
+    return value if isinstance(value, str) and value in i18n.LANGUAGES else None
+
+
+def settings_auth(settings_file: Path) -> str:
+    """The ``user:password`` saved for ``--api-auth`` (the engine asks for it when set); "" for none."""
+    value = _saved(settings_file, "api_auth")
+    return value if isinstance(value, str) else ""
 
 
 def enable_long_paths(enable: Callable[[], EnableResult], as_json: bool, lang: str, out: TextIO) -> int:
@@ -122,7 +134,7 @@ def main(
     lang = args.lang or settings_language(home.settings_file) or i18n.detect_language()
     if args.enable_long_paths:
         return enable_long_paths(enable, args.json, lang, out)
-    report = check(home, probes=probes, port=args.port)
+    report = check(home, probes=probes, port=args.port, auth=settings_auth(home.settings_file))
     if args.json:
         out.write(json.dumps(report.to_dict(lang), ensure_ascii=False, indent=2) + "\n")
     else:

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from installer.contract import BUILTIN_MODEL_FILENAME
 from installer.display import UNKNOWN_MARK, arch_name, human_size, kind_name, short_hash
 from installer.store.catalog import CatalogEntry
 from installer.store.entry import HOME_LOCATION, ModelEntry, State
 from installer.store.problems import sentence
 
 DEMO_TAG = "[demo]"
+BUILTIN_TAG = "[built-in]"
 
 STATE_LEGEND: dict[State, str] = {
     State.VERIFIED: "its sha256 matches Maple's catalog: the exact file expected",
@@ -37,10 +39,14 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]], right: frozenset
 
 
 def _model_row(e: ModelEntry) -> list[str]:
-    name = f"{e.name} {DEMO_TAG}" if e.arch == "demo" else e.name
+    name = f"{e.name} {DEMO_TAG}" if e.arch == "demo" else f"{e.name} {BUILTIN_TAG}" if _builtin(e) else e.name
     where = "home" if e.location == HOME_LOCATION else f"shared: {e.location}"
     arch = "-" if e.state is State.BROKEN else arch_name(e.arch)
     return [kind_name(e.kind), name, arch, human_size(e.size), short_hash(e) or "-", e.state.value, where]
+
+
+def _builtin(e: ModelEntry) -> bool:
+    return e.kind == "checkpoint" and e.path.name == BUILTIN_MODEL_FILENAME
 
 
 def model_lines(entries: Sequence[ModelEntry], lang: str = "en") -> list[str]:
@@ -72,7 +78,9 @@ def legend_lines(entries: Sequence[ModelEntry]) -> list[str]:
     if any(e.state is not State.BROKEN and UNKNOWN_MARK in (kind_name(e.kind), arch_name(e.arch)) for e in entries):
         lines.append(f"  {UNKNOWN_MARK:<9} in KIND or ARCH: the file's header does not say (it is listed all the same)")
     if any(e.arch == "demo" for e in entries):
-        lines.append(f"  {DEMO_TAG:<9} Maple's built-in demo model: draws noise, to try Maple without a download")
+        lines.append(f"  {DEMO_TAG:<9} Maple's demo model: draws noise, to try Maple without a download")
+    if any(_builtin(e) for e in entries):
+        lines.append(f"  {BUILTIN_TAG:<9} Maple's built-in model: draws coloured shapes (\"a red circle on a blue background\"), no download needed")
     return ["\nLegend:", *lines] if lines else []
 
 

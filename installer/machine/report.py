@@ -6,6 +6,7 @@ NVML error or an unreadable setting becomes a finding.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import platform as platform_mod
@@ -26,20 +27,22 @@ from installer.machine.result import MachineReport
 from installer.machine.verdicts import judge, recommend
 from installer.running_engine import RunningEngine
 
-__all__ = ["MachineReport", "Probes", "check", "gather", "probe_port"]
+__all__ = ["MachineReport", "Probes", "check", "default_probes", "gather", "probe_port"]
 
 log = logging.getLogger(__name__)
 
 
-def probe_port(port: int) -> mp.PortInfo:
-    """Free or not; if not, who holds it, the next free one, and the data home of a Maple engine there."""
+def probe_port(port: int, auth: str = "") -> mp.PortInfo:
+    """Free or not; if not, who holds it, the next free one, and the data home of a Maple engine there.
+
+    ``auth`` is the ``user:password`` of ``--api-auth``, for an engine that asks for it."""
     if not ports.port_in_use(port):
         return mp.PortInfo(port, False)
     try:
         free: int | None = ports.next_free_port(port + 1)
     except ports.NoFreePortError:
         free = None
-    info = running_engine.ask_info(port)
+    info = running_engine.ask_info(port, auth=auth)
     maple_home = str(info["home"]) if info is not None and info.get("home") else None
     return mp.PortInfo(port, True, ports.port_owner(port), free, maple_home)
 
@@ -59,6 +62,13 @@ class Probes:
     python: Callable[[], str] = mp.python_version
     adapters: Callable[[], tuple[Adapter, ...]] = probe_adapters
     engine: Callable[[Path], RunningEngine | None] = running_engine.find  # this home's engine, if running
+
+
+def default_probes(auth: str = "") -> Probes:
+    """The real probes; the ones that ask an engine send ``auth`` (``--api-auth``'s ``user:password``)."""
+    if not auth:
+        return Probes()
+    return Probes(port=functools.partial(probe_port, auth=auth), engine=functools.partial(running_engine.find, auth=auth))
 
 
 def gather(root: Path, probes: Probes, port: int) -> mp.MachineFacts:
@@ -82,10 +92,13 @@ def gather(root: Path, probes: Probes, port: int) -> mp.MachineFacts:
     )
 
 
-def check(home: Home | Path | str | os.PathLike[str], *, probes: Probes | None = None, port: int = DEFAULT_PORT) -> MachineReport:
-    """Check this machine for running Maple with its data in ``home`` (which need not exist yet)."""
+def check(home: Home | Path | str | os.PathLike[str], *, probes: Probes | None = None, port: int = DEFAULT_PORT,
+          auth: str = "") -> MachineReport:
+    """Check this machine for running Maple with its data in ``home`` (which need not exist yet).
+
+    ``auth``: the ``user:password`` an engine started with ``--api-auth`` asks for (unused with ``probes``)."""
     root = home.root if isinstance(home, Home) else Path(home)
-    facts = gather(root.absolute(), probes or Probes(), port)
+    facts = gather(root.absolute(), probes or default_probes(auth), port)
     report = MachineReport(facts, judge(facts), recommend(facts))
     log.info("machine check: %d blocker(s), %d warning(s)", len(report.blockers), len(report.warnings))
     return report

@@ -20,7 +20,7 @@ from installer.errors import ModelError
 
 CATALOG_ENV = "MAPLE_CATALOG"
 CATALOG_FILE = Path(__file__).resolve().parents[2] / "assets" / "catalog.json"
-KINDS = ("checkpoint", "vae", "lora", "taesd", "upscaler")
+KINDS = ("checkpoint", "vae", "lora", "taesd", "upscaler", "controlnet")
 SOURCE_NAMES = ("huggingface", "hf-mirror", "civitai", "modelscope", "github")  # github: release files
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 

@@ -12,16 +12,14 @@ Rounds alternate; prints the medians and the ratio (aim: at most 1.10x).
 from __future__ import annotations
 
 import io
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.bench.bench_generate_direct import NullControl  # noqa: E402
+from tests.bench.engine_bench import NullControl, alternate, print_side_by_side  # noqa: E402
 
 
 def main(rounds: int = 15) -> None:
@@ -66,19 +64,9 @@ def main(rounds: int = 15) -> None:
     def engine() -> None:
         generate(model, params, NullControl())
 
-    direct()  # warm both (the engine builds its ControlNet once)
-    engine()
-    times: dict[str, list[float]] = {"direct": [], "engine": []}
-    for _ in range(rounds):
-        for name, fn in (("direct", direct), ("engine", engine)):
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    d, e = statistics.median(times["direct"]), statistics.median(times["engine"])
-    print(f"torch threads: {torch.get_num_threads()}, rounds: {rounds}")
-    print(f"bare diffusers ControlNet pipeline: {d * 1000:.1f} ms (median)")
-    print(f"engine generate() with one unit:    {e * 1000:.1f} ms (median)")
-    print(f"ratio engine/bare:                  {e / d:.3f}x")
+    times = alternate({"direct": direct, "engine": engine}, rounds)  # its warm-up builds the engine's ControlNet
+    print_side_by_side(("bare diffusers ControlNet pipeline", times["direct"]),
+                       ("engine generate() with one unit", times["engine"]), "engine/bare")
 
 
 if __name__ == "__main__":

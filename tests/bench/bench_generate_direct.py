@@ -8,26 +8,12 @@ JobControl and writes the infotext. Prints the medians and the ratio (aim: at mo
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-
-class NullControl:
-    def on_step(self, image_index, step, total_steps, latents) -> None:  # noqa: ANN001
-        pass
-
-    def should_interrupt(self) -> bool:
-        return False
-
-    def should_skip(self) -> bool:
-        return False
-
-    def clear_skip(self) -> None:
-        pass
+from tests.bench.engine_bench import NullControl, alternate, print_side_by_side  # noqa: E402
 
 
 def main(rounds: int = 15) -> None:
@@ -53,18 +39,9 @@ def main(rounds: int = 15) -> None:
     def engine() -> None:
         generate(model, params, NullControl())
 
-    direct(), engine()  # warm both
-    times: dict[str, list[float]] = {"direct": [], "engine": []}
-    for _ in range(rounds):
-        for name, fn in (("direct", direct), ("engine", engine)):
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    d, e = statistics.median(times["direct"]), statistics.median(times["engine"])
-    print(f"torch threads: {torch.get_num_threads()}, rounds: {rounds}")
-    print(f"direct diffusers call: {d * 1000:.1f} ms (median)")
-    print(f"engine generate():     {e * 1000:.1f} ms (median)")
-    print(f"ratio engine/direct:   {e / d:.3f}x")
+    times = alternate({"direct": direct, "engine": engine}, rounds)
+    print_side_by_side(("direct diffusers call", times["direct"]), ("engine generate()", times["engine"]),
+                       "engine/direct")
 
 
 if __name__ == "__main__":

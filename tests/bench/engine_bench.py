@@ -1,8 +1,11 @@
 """Shared pieces of the engine benchmarks: a home with a model, the engine as a process, and the
 bare diffusers side (the same file loaded with ``from_single_file`` and the same image generated).
 
-Not a benchmark itself (no ``bench_`` prefix): ``bench_engine_start.py``, ``bench_engine_warm.py``
-and ``bench_gpu_its.py`` import it.
+In-process benchmarks (``bench_generate_direct.py``, ``bench_controlnet.py``) take the alternating
+timing loop and its printout from here: ``NullControl``, ``alternate`` and ``print_side_by_side``.
+
+Not a benchmark itself (no ``bench_`` prefix): ``bench_engine_start.py``, ``bench_engine_warm.py``,
+``bench_gpu_its.py`` and the in-process benchmarks import it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -151,3 +155,46 @@ def ratios(label: str, ours: list[float], theirs: list[float], aim: str) -> str:
     med = statistics.median(ours) / statistics.median(theirs)
     best = min(ours) / min(theirs)
     return f"ratio {label}: {med:.3f}x by medians, {best:.3f}x by best runs ({aim})"
+
+
+class NullControl:
+    """A job control that never interrupts and ignores the step reports."""
+
+    def on_step(self, image_index: int, step: int, total_steps: int, latents: Any) -> None:
+        pass
+
+    def should_interrupt(self) -> bool:
+        return False
+
+    def should_skip(self) -> bool:
+        return False
+
+    def clear_skip(self) -> None:
+        pass
+
+
+def alternate(sides: Mapping[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
+    """Seconds of each side's runs: one warm-up run of each, then ``rounds`` rounds of one run each."""
+    for fn in sides.values():
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    for _ in range(rounds):
+        for name, fn in sides.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def print_side_by_side(theirs: tuple[str, list[float]], ours: tuple[str, list[float]], ratio_label: str) -> None:
+    """The torch threads and rounds, both sides' medians in ms and ours/theirs, the values aligned."""
+    import torch
+
+    (their_label, their_times), (our_label, our_times) = theirs, ours
+    d, e = statistics.median(their_times), statistics.median(our_times)
+    lines = [(f"{their_label}:", f"{d * 1000:.1f} ms (median)"), (f"{our_label}:", f"{e * 1000:.1f} ms (median)"),
+             (f"ratio {ratio_label}:", f"{e / d:.3f}x")]
+    width = max(len(label) for label, _ in lines) + 1
+    print(f"torch threads: {torch.get_num_threads()}, rounds: {len(our_times)}")
+    for label, value in lines:
+        print(f"{label:<{width}}{value}")

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from PIL import Image
 
 from engine.server.app import ServerThread, create_app
@@ -107,6 +108,20 @@ def serve(app: Any) -> Iterator[Server]:
         yield Server(sock.getsockname()[1])
     finally:
         server.stop(3)
+
+
+def server_fixture() -> Any:
+    """A module-scoped ``server`` fixture: the module's ``engine`` fixture behind ``serve``.
+
+    A test module assigns it: ``server = server_fixture()``.
+    """
+
+    @pytest.fixture(scope="module")
+    def server(engine: Engine) -> Iterator[Server]:
+        with serve(engine.client.app) as srv:
+            yield srv
+
+    return server
 
 
 def app_for(engine: Engine, **changes: Any) -> Any:

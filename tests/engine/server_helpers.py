@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -52,6 +53,20 @@ def populated_engine(tmp_path_factory: Any, name: str) -> Iterator[Engine]:
     populate(home)
     with running_engine(home, "--model", "tiny.safetensors") as eng:
         yield eng
+
+
+def engine_fixture(name: str) -> Any:
+    """A module-scoped ``engine`` fixture on ``populated_engine``'s home named ``name``.
+
+    A test module assigns it: ``engine = engine_fixture("guards")``.
+    """
+
+    @pytest.fixture(scope="module")
+    def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+        with populated_engine(tmp_path_factory, name) as eng:
+            yield eng
+
+    return engine
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from tests.engine.server_helpers import LOCAL_BASE, SMALL, running_engine
 
 @pytest.fixture(scope="module")
 def demo_engine(tmp_path_factory):
-    home = Home(tmp_path_factory.mktemp("demo") / "home").ensure()  # no checkpoint: the demo is written
+    home = Home(tmp_path_factory.mktemp("demo") / "home").ensure()  # no checkpoint: the built-in model is copied
     with running_engine(home) as eng:
         yield eng
 
@@ -20,13 +20,14 @@ def demo_engine(tmp_path_factory):
 def test_ready_info_and_demo_label(demo_engine) -> None:
     c = demo_engine.client
     ready = c.get("/maple/v1/ready").json()
-    assert ready["ready"] is True and ready["model"].startswith("maple-demo-noise.safetensors [")
+    assert ready["ready"] is True and ready["model"].startswith("maple-shapes.safetensors [")
     assert ready["startup_time"] > 0
     info = c.get("/maple/v1/info").json()
     assert info["demo"] is True and info["device"] == "cpu" and info["precision"] == "fp32"
     assert info["vram_mode"] == "" and info["version"]  # the CPU has no VRAM: no VRAM words
     (model,) = c.get("/sdapi/v1/sd-models").json()
-    assert "draws noise" in model["model_name"] and model["title"] == ready["model"]
+    assert "draws coloured shapes" in model["model_name"] and model["title"] == ready["model"]
+    assert info["demo_model"] == "shapes"
 
 
 def test_token_count(demo_engine) -> None:
@@ -88,10 +89,10 @@ def test_auth_when_listening(tmp_path) -> None:
         assert c.post("/sdapi/v1/txt2img", json=SMALL, auth=("ann", "pw")).status_code == 200
 
 
-def test_start_falls_back_to_the_demo_when_no_checkpoint_loads(tmp_path) -> None:
+def test_start_falls_back_to_the_built_in_model_when_no_checkpoint_loads(tmp_path) -> None:
     home = Home(tmp_path / "home").ensure()
     (home.models_dir("checkpoint") / "half.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":")
     with running_engine(home, "--model", "half.safetensors") as eng:
         info = eng.client.get("/maple/v1/info").json()
-        assert info["demo"] is True and info["model"].startswith("maple-demo-noise")
+        assert info["demo"] is True and info["model"].startswith("maple-shapes")
         assert eng.client.post("/sdapi/v1/txt2img", json=SMALL).status_code == 200

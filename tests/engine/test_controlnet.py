@@ -229,3 +229,54 @@ def test_resize_modes_and_pixel_perfect() -> None:
     assert filled.shape == (64, 64, 3) and filled[20:44, 2].min() > 0.99
     assert cn.pixel_perfect_res((1024, 512), (512, 512), "Crop and Resize") == 512
     assert cn.pixel_perfect_res((1024, 512), (512, 512), "Resize and Fill") == 256
+
+
+def test_a_list_of_pictures_gives_each_picture_of_the_batch_its_own_map(files: dict[str, Path]) -> None:
+    ready = cn.ReadyUnit(unit(files["sd1"]), None, np.zeros((8, 8, 3), np.float32), square(8),
+                         later_maps=[np.ones((8, 8, 3), np.float32)])
+    hints = ready.hints(8, 8, torch.device("cpu"), torch.float32, 3)
+    assert [float(h.mean()) for h in hints] == [0.0, 1.0, 1.0]  # picture 3 takes the last map
+    injector = cn.Injector([ready], params(), cn.StepCount(Control()), images=3)
+    rows = injector._hint(ready, 8, 8, torch.zeros(6, 4, 1, 1), torch.float32)  # CFG: unconditional, conditional
+    assert [float(h.mean()) for h in rows] == [0.0, 1.0, 1.0, 0.0, 1.0, 1.0]
+    single = cn.ReadyUnit(unit(files["sd1"]), None, np.ones((8, 8, 3), np.float32), square(8))
+    assert single.hints(8, 8, torch.device("cpu"), torch.float32, 2).shape == (2, 3, 8, 8)
+
+
+class LatentControl(Control):
+    """Keeps the latents of the last step (the pictures differ there before the VAE rounds them)."""
+
+    latents: Any = None
+
+    def on_step(self, image_index: int, step: int, total_steps: int, latents: Any) -> None:
+        super().on_step(image_index, step, total_steps, latents)
+        self.latents = latents.detach().clone()
+
+
+def test_batch_pictures_are_guided_by_their_own_unit_picture(files: dict[str, Path],
+                                                              tmp_path_factory: pytest.TempPathFactory) -> None:
+    m = model("sd1", tmp_path_factory)
+    stripes = Image.new("RGB", (64, 64), (0, 0, 0))
+    for x in range(0, 64, 8):
+        stripes.paste((255, 255, 255), (x, 0, x + 4, 64))
+    a, b = png(square()), png(stripes)
+
+    def run(first: bytes, *later: bytes) -> tuple[Any, Any]:
+        u = unit(files["sd1"], image=first, later_pictures=tuple((p, None) for p in later), processor_res=64)
+        control = LatentControl()
+        return generate(m, params(u, batch_size=2), control), control.latents
+
+    (mixed, mixed_latents), (only_a, a_latents), (_, b_latents) = run(a, b), run(a), run(b, b)
+    assert torch.equal(mixed_latents[0], a_latents[0])  # picture 1: the first map, as without a list
+    assert torch.equal(mixed_latents[1], b_latents[1])  # picture 2: the second picture's map
+    assert not torch.equal(mixed_latents[1], a_latents[1])  # (with one picture, the last repeats)
+    assert len(mixed.detected_maps) == 2 and len(only_a.detected_maps) == 1
+    assert mixed.detected_labels == ["canny", "canny"]
+    assert not np.array_equal(np.asarray(mixed.detected_maps[0]), np.asarray(mixed.detected_maps[1]))
+
+
+def test_save_detected_map_false_keeps_the_map_out(files: dict[str, Path],
+                                                   tmp_path_factory: pytest.TempPathFactory) -> None:
+    m = model("sd1", tmp_path_factory)
+    out = generate(m, params(unit(files["sd1"], save_detected_map=False, processor_res=64)), Control())
+    assert out.detected_maps == [] and out.detected_labels == [] and len(out.images) == 1

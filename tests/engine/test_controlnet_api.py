@@ -17,6 +17,7 @@ from tests.engine.server_helpers import (
     SMALL,
     Engine,
     decode_png,
+    output_files,
     png_b64,
     populate,
     running_engine,
@@ -50,6 +51,18 @@ def square_b64(size: int = 64) -> str:
 def cn_unit(**kw: Any) -> dict[str, Any]:
     return {"module": "canny", "model": "control_v11p_sd15_canny", "image": square_b64(),
             "threshold_a": 100, "threshold_b": 200, **kw}
+
+
+def stripes_b64(size: int = 64) -> str:
+    import base64
+    import io
+
+    image = Image.new("RGB", (size, size), "black")
+    for x in range(0, size, 8):
+        image.paste((255, 255, 255), (x, 0, x + 4, size))
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    return base64.b64encode(buf.getvalue()).decode()
 
 
 def txt2img(engine: Engine, *units: dict[str, Any], script: str = "controlnet", **kw: Any) -> Any:
@@ -96,9 +109,9 @@ def test_detect_returns_maps_of_the_right_size(engine: Engine) -> None:
     assert [m.size for m in maps] == [(128, 128), (256, 128)]
     edges = np.asarray(maps[0])[..., 0] > 0
     assert edges[30:34, 62:66].any() and not edges[60:68, 60:68].any()  # the square's border, not its inside
-    r = engine.client.post("/controlnet/detect", json={"controlnet_module": "openpose_hand",
+    r = engine.client.post("/controlnet/detect", json={"controlnet_module": "dw_openpose_full",
                                                        "controlnet_input_images": [square_b64()]})
-    assert r.status_code == 422 and "openpose_hand" in r.json()["detail"]
+    assert r.status_code == 422 and "dw_openpose_full" in r.json()["detail"]
     r = engine.client.post("/controlnet/detect", json={"controlnet_module": "lineart",
                                                        "controlnet_input_images": [square_b64()]})
     assert r.status_code == 422 and "sk_model.pth" in r.json()["detail"]
@@ -177,3 +190,38 @@ def test_webuiapi_controlnet_unit(engine: Engine) -> None:
 def test_scripts_list_names_controlnet(engine: Engine) -> None:
     scripts = engine.client.get("/sdapi/v1/scripts").json()
     assert "controlnet" in scripts["txt2img"] and "controlnet" in scripts["img2img"]
+
+
+def test_a_unit_given_a_list_of_pictures_guides_each_picture_of_the_batch(engine: Engine) -> None:
+    pictures = [square_b64(), {"image": stripes_b64(), "mask": None}]
+    r = txt2img(engine, cn_unit(image=pictures, processor_res=64), batch_size=2)
+    assert r.status_code == 200, r.text
+    images = [decode_png(d) for d in r.json()["images"]]
+    assert len(images) == 4  # the batch's two pictures, then a map per unit picture
+    assert not np.array_equal(np.asarray(images[2]), np.asarray(images[3]))
+    one = txt2img(engine, cn_unit(image=[square_b64()], processor_res=64), batch_size=2)
+    assert one.status_code == 200 and len(one.json()["images"]) == 3  # one picture guides both
+    too_many = txt2img(engine, cn_unit(image=[square_b64()] * 3), batch_size=2)
+    assert too_many.status_code == 422 and too_many.json()["field"] == "alwayson_scripts.controlnet.args[0].image"
+    assert "3 pictures for a batch of 2" in too_many.json()["detail"]
+    empty = txt2img(engine, cn_unit(image=[square_b64(), ""]), batch_size=2)
+    assert empty.status_code == 422 and empty.json()["field"] == "alwayson_scripts.controlnet.args[0].image[1]"
+    reference = txt2img(engine, cn_unit(image=[square_b64()] * 2, module="reference_only", model="None"), batch_size=2)
+    assert reference.status_code == 422 and "takes one picture" in reference.json()["detail"]
+
+
+def test_detected_maps_are_saved_next_to_the_pictures_unless_told_not_to(engine: Engine) -> None:
+    before = set(output_files(engine.home))
+    r = txt2img(engine, cn_unit(processor_res=64))
+    assert r.status_code == 200, r.text
+    new = sorted(set(output_files(engine.home)) - before)
+    assert [p.name.endswith("-canny.png") for p in new] == [False, True] and new[0].parent == new[1].parent
+    saved = np.asarray(Image.open(new[1]).convert("RGB"))
+    assert np.array_equal(saved, np.asarray(decode_png(r.json()["images"][1]).convert("RGB")))
+    before = set(output_files(engine.home))
+    kept_out = txt2img(engine, cn_unit(processor_res=64, save_detected_map=False))
+    assert kept_out.status_code == 200 and len(kept_out.json()["images"]) == 1
+    assert [p.name.endswith("-canny.png") for p in set(output_files(engine.home)) - before] == [False]
+    before = set(output_files(engine.home))
+    unsaved = txt2img(engine, cn_unit(processor_res=64), save_images=False)
+    assert len(unsaved.json()["images"]) == 2 and set(output_files(engine.home)) == before

@@ -17,24 +17,14 @@ import pytest
 
 from installer.settings import Settings
 from launcher.engine.command import probe_maple, request_shutdown
-from tests.engine.hostile_helpers import Server, app_for, serve
-from tests.engine.server_helpers import SMALL, populated_engine
+from tests.engine.hostile_helpers import Server, app_for, serve, server_fixture
+from tests.engine.server_helpers import SMALL, engine_fixture
 
 pytestmark = pytest.mark.timeout(600)
 
 EVIL = "https://attacker.example"
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    with populated_engine(tmp_path_factory, "guards") as eng:
-        yield eng
-
-
-@pytest.fixture(scope="module")
-def server(engine):
-    with serve(engine.client.app) as srv:
-        yield srv
+engine = engine_fixture("guards")
+server = server_fixture()
 
 
 @pytest.fixture(autouse=True)

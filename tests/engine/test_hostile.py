@@ -28,26 +28,16 @@ from tests.engine.hostile_helpers import (
     image_bytes,
     one_bit_png,
     png_with_chunk,
-    serve,
+    server_fixture,
     ztxt_bomb_png,
 )
 from tests.engine.hostile_set import Case, cases
-from tests.engine.server_helpers import SMALL, decode_png, output_files, populated_engine
+from tests.engine.server_helpers import SMALL, decode_png, engine_fixture, output_files
 
 pytestmark = pytest.mark.timeout(900)
 MB = 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    with populated_engine(tmp_path_factory, "hostile") as eng:
-        yield eng
-
-
-@pytest.fixture(scope="module")
-def server(engine):
-    with serve(engine.client.app) as srv:
-        yield srv
+engine = engine_fixture("hostile")
+server = server_fixture()
 
 
 def rss() -> int:

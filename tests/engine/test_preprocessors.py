@@ -68,8 +68,8 @@ def test_line_modules_and_threshold() -> None:
 
 
 def test_an_unknown_module_names_the_ones_there_are() -> None:
-    with pytest.raises(BadRequestError, match="no preprocessor 'openpose_hand'; it has none, invert, canny"):
-        pre.find_module("openpose_hand")
+    with pytest.raises(BadRequestError, match="no preprocessor 'dw_openpose_full'; it has none, invert, canny"):
+        pre.find_module("dw_openpose_full")
 
 
 def write_line_weights(path: Path, seed: int = 0) -> Path:

@@ -32,12 +32,18 @@ CONFIRMED = {
 NOT_CONFIRMED = {"anything-v5", "anything-v5-ink", "add-detail", "taesd-decoder"}
 UPSCALERS = {"realesrgan-x4plus": "RealESRGAN_x4plus.pth", "realesrgan-x4plus-anime-6b": "RealESRGAN_x4plus_anime_6B.pth",
              "4x-ultrasharp": "4x-UltraSharp.pth", "swinir-4x": "SwinIR_4x.pth"}
+# The ControlNet 1.1 SD1.5 files under the names the extension's model list and infotexts use.
+CONTROLNETS_SD15 = {"canny": "control_v11p_sd15_canny.pth", "lineart": "control_v11p_sd15_lineart.pth",
+                    "lineart-anime": "control_v11p_sd15s2_lineart_anime.pth", "openpose": "control_v11p_sd15_openpose.pth",
+                    "depth": "control_v11f1p_sd15_depth.pth", "softedge": "control_v11p_sd15_softedge.pth",
+                    "scribble": "control_v11p_sd15_scribble.pth", "inpaint": "control_v11p_sd15_inpaint.pth",
+                    "tile": "control_v11f1e_sd15_tile.pth"}
 
 
 def test_the_built_in_catalog_has_the_models_users_expect() -> None:
     catalog = load_catalog()
     assert {e.id for e in catalog} >= REQUIRED
-    assert {e.kind for e in catalog} == {"checkpoint", "vae", "lora", "taesd", "upscaler"}
+    assert {e.kind for e in catalog} == {"checkpoint", "vae", "lora", "taesd", "upscaler", "controlnet"}
     for entry_id, (size, sha) in CONFIRMED.items():
         entry = catalog.get(entry_id)
         assert (entry.size, entry.sha256, entry.verified) == (size, sha, True)
@@ -63,6 +69,22 @@ def test_upscalers_have_their_usual_file_names_and_no_unconfirmed_figures() -> N
         assert len(entry.sources) >= 2, entry_id  # the original and a mirror
     assert catalog.get("realesrgan-x4plus").url("github").startswith("https://github.com/xinntao/Real-ESRGAN/")
     assert "licyks/sd-upscaler-models" in (catalog.get("realesrgan-x4plus-anime-6b").url("modelscope") or "")
+
+
+def test_controlnets_have_the_v11_names_a_mirror_and_no_unconfirmed_figures() -> None:
+    catalog = load_catalog()
+    for task, file_name in CONTROLNETS_SD15.items():
+        entry = catalog.get(f"controlnet-sd15-{task}")
+        assert (entry.kind, entry.arch, entry.file) == ("controlnet", "sd1", file_name)
+        assert entry.url("huggingface") == f"https://huggingface.co/lllyasviel/ControlNet-v1-1/resolve/main/{file_name}"
+        assert file_name in (entry.url("modelscope") or ""), task  # a mirror reachable from China
+    sdxl = catalog.of_kind("controlnet")
+    assert len([e for e in sdxl if e.arch == "sdxl"]) >= 2
+    for entry in sdxl:
+        # model-catalog-facts.json confirms no ControlNet's size or sha256: both are taken at download time
+        assert (entry.size, entry.sha256, entry.verified) == (None, None, False), entry.id
+        assert len(entry.sources) >= 2 and "download" in entry.note, entry.id
+        assert entry.arch in ("sd1", "sdxl")
 
 
 def test_every_entry_is_described_in_english_and_chinese() -> None:

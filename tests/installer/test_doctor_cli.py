@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
 import socket
 import subprocess
 import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from installer import running_engine
 from installer.cli.doctor import main, width
+from installer.home import Home
 from installer.machine.i18n import detect_language, normalize
+from tests.conftest import serving
 from tests.installer.fake_machine import GIB, FakeNvml, FakePsutil, probes
 
 DOCTOR = Path(sys.executable).with_name("maple-doctor.exe" if os.name == "nt" else "maple-doctor")
@@ -128,3 +133,54 @@ def test_language_from_the_environment(env, expected):
 def test_windows_locale_names_are_understood():
     assert normalize("Chinese (Simplified)_China") == "zh"
     assert normalize("zh-Hans") == "zh" and normalize("English_United States") == "en"
+
+
+
+class InfoServer(ThreadingHTTPServer):
+    """An engine's ``/maple/v1/info`` for ``home`` behind ``--api-auth`` (401 without the password)."""
+
+    def __init__(self, home: Path, auth: str) -> None:
+        super().__init__(("127.0.0.1", 0), InfoHandler)
+        self.home, self.expected = str(home), "Basic " + base64.b64encode(auth.encode()).decode()
+        self.sent: list[str | None] = []  # the Authorization header of each request
+
+
+class InfoHandler(BaseHTTPRequestHandler):
+    server: InfoServer
+
+    def do_GET(self) -> None:
+        sent = self.headers.get("Authorization")
+        self.server.sent.append(sent)
+        if sent != self.server.expected:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="Maple"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = json.dumps({"version": "1", "device": "cpu", "home": self.server.home}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def _port_finding(home_root: Path, port: int, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
+    main(["--home", str(home_root), "--port", str(port), "--json", "--lang", "en"])
+    return next(f for f in json.loads(capsys.readouterr().out)["findings"] if f["id"] == "port")
+
+
+def test_an_engine_with_a_password_is_asked_with_the_saved_credentials(home: Home, capsys: pytest.CaptureFixture[str]) -> None:
+    with serving(InfoServer(home.root, "ann:s3cret")) as engine:
+        port = engine.server_address[1]
+        running_engine.write_record(home.root, running_engine.RunningEngine(
+            os.getpid(), port, f"http://127.0.0.1:{port}", str(home.root)))
+        unknown = _port_finding(home.root, port, capsys)  # no password saved: the engine says 401
+        home.settings_file.write_text(json.dumps({"version": 1, "api_auth": "ann:s3cret"}), encoding="utf-8")
+        known = _port_finding(home.root, port, capsys)
+    assert unknown["verdict"] == "warning" and "Maple's own engine" not in unknown["reason"], unknown
+    assert known["verdict"] == "ok" and "Maple's own engine for this data folder" in known["reason"], known
+    assert engine.sent[-1] == engine.expected

@@ -110,3 +110,17 @@ def test_every_built_in_catalog_entry_gives_a_spec(home) -> None:  # type: ignor
         spec = spec_from_catalog(entry, home, Settings())
         assert spec.target.parent.is_relative_to(home.root / "models")
         assert spec.filename == entry.file and spec.sources
+
+
+def test_every_catalog_controlnet_lands_in_the_controlnet_folder(home) -> None:  # type: ignore[no-untyped-def]
+    from installer.home import kind_dirs
+    from installer.store.catalog import load_catalog
+
+    controlnets = load_catalog().of_kind("controlnet")
+    assert len(controlnets) >= 9
+    for entry in controlnets:
+        spec = spec_from_catalog(entry, home, Settings())
+        assert spec.dest_dir == home.root / "models" / "ControlNet", entry.id
+        assert (spec.kind, spec.base_model) == ("controlnet", entry.arch)
+        # the folder the model store scans for ControlNets (what /controlnet/model_list lists)
+        assert spec.dest_dir == home.root / kind_dirs("controlnet")[0]

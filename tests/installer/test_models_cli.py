@@ -85,7 +85,7 @@ def test_list_shows_models_and_broken_files_with_what_to_do(home: Home, capsys: 
     assert "unhashed" in row["ink.safetensors"] and "broken" in row["vae.safetensors"]
     legend = out.split("Legend:")[1]
     assert "unhashed  not hashed yet" in legend and "broken    not a usable model file" in legend
-    assert "[demo]    Maple's built-in demo model" in legend and "unknown" not in legend
+    assert "[demo]    Maple's demo model" in legend and "unknown" not in legend
     assert "Files that cannot be used (1)" in out and "git-LFS pointer" in out  # the detail, after...
     assert "This is a Git LFS pointer, not the model: download the real file." in out  # ...the plain sentence
     assert "maple-models rm vae.safetensors" in out
@@ -212,6 +212,27 @@ def test_pull_a_catalog_id_and_it_shows_as_installed(
     [listed] = json.loads(capsys.readouterr().out)
     assert (listed["state"], listed["arch"], listed["sha256"]) == ("verified", "sd1", sha256(vae))
     assert calls == []  # the hash computed while downloading was kept: nothing was read twice
+
+
+def test_pull_a_catalog_controlnet_lands_in_the_controlnet_folder(
+    home: Home, tmp_path: Path, server: tuple[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    base, root = server
+    remote = root / "control_v11p_sd15_canny.safetensors"  # an A1111-layout ControlNet's telling tensors, tiny
+    save_file({"control_model.input_hint_block.0.weight": np.zeros((4, 3, 3, 3), np.float32),
+               "control_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight": np.zeros((8, 768), np.float32)},
+              str(remote))
+    local_catalog(tmp_path, monkeypatch, [catalog_entry("tiny-canny", remote, f"{base}/{remote.name}", kind="controlnet")])
+    assert run(home, "pull", "tiny-canny") == 0
+    capsys.readouterr()
+    landed = home.root / "models" / "ControlNet" / remote.name
+    assert landed.read_bytes() == remote.read_bytes()
+    assert run(home, "list", "--kind", "controlnet", "--json") == 0
+    [listed] = json.loads(capsys.readouterr().out)
+    assert (listed["kind"], listed["arch"], listed["catalog_id"]) == ("controlnet", "sd1", "tiny-canny")
 
 
 def test_pull_refuses_wrong_bytes_and_says_why(home: Home, server: tuple[str, Path], capsys: pytest.CaptureFixture[str]) -> None:

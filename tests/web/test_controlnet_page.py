@@ -88,3 +88,35 @@ def test_generation_sends_the_unit_and_keeps_its_map(page: Any, engine: Any) -> 
     page.wait_for_function(f"document.querySelectorAll('#gallery .thumb').length >= {before + 2}")
     assert _map_size(page) == (64, 64)
     assert page.is_visible(".cn-unit[data-unit='0'] .cn-map")
+
+
+def test_low_vram_is_offered_on_the_cpu_with_a_note_and_sent(page: Any, engine: Any) -> None:
+    _with_controlnet(page, engine)
+    set_small(page)
+    _open_canny_unit(page)
+    box, note = ".cn-unit[data-unit='0'] .cn-lowvram", ".cn-unit[data-unit='0'] .cn-lowvram-note"
+    assert page.is_visible(box) and page.is_visible(note)  # the test engine computes on the CPU
+    assert "only matters on a GPU" in (page.text_content(note) or "")
+    assert "graphics card" in (page.get_attribute(".cn-unit[data-unit='0'] label:has(.cn-lowvram)", "title") or "")
+    page.check(box)
+    page.select_option(".cn-unit[data-unit='0'] .cn-model", index=1)
+    page.fill(".cn-unit[data-unit='0'] .cn-res", "64")
+    with page.expect_request("**/sdapi/v1/txt2img") as request:
+        generate_and_wait(page)
+    assert request.value.post_data_json["alwayson_scripts"]["controlnet"]["args"][0]["low_vram"] is True
+    page.click("#lang-switch")
+    label = page.text_content(".cn-unit[data-unit='0'] label:has(.cn-lowvram) span")
+    assert label == "低显存" and "GPU" in (page.text_content(note) or "") and "没有区别" in (page.text_content(note) or "")
+    assert "显卡" in (page.get_attribute(".cn-unit[data-unit='0'] label:has(.cn-lowvram)", "title") or "")
+
+
+def test_on_a_gpu_low_vram_has_no_cpu_note(page: Any, engine: Any) -> None:
+    import json
+
+    page.route("**/maple/v1/info", lambda route: route.fulfill(  # the engine as a GPU machine answers
+        json=dict(json.loads(route.fetch().text()), device="cuda", vram_mode="high", demo=False)))
+    page.reload()
+    page.wait_for_selector("body[data-ready]")
+    page.click("#cn-card summary")
+    assert page.is_visible(".cn-unit[data-unit='0'] .cn-lowvram")
+    assert page.is_hidden(".cn-unit[data-unit='0'] .cn-lowvram-note")

@@ -1,4 +1,4 @@
-"""The page follows the machine: on the CPU (and with the demo model) it starts small and says why,
+"""The page follows the machine and the model: the built-in model at its own size, the CPU small, and says why;
 keeps what the user chose, and shows no VRAM words; files that cannot be used stay in the pickers,
 disabled, with their plain sentence in the page's language."""
 
@@ -27,23 +27,42 @@ def _shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / name))
 
 
-def test_on_the_cpu_the_page_starts_small_says_why_and_keeps_the_users_choice(browser: Any, engine: Any) -> None:
+def test_with_the_built_in_model_the_page_starts_at_its_size_says_why_and_keeps_the_users_choice(
+        browser: Any, engine: Any) -> None:
     context, page = _open(browser, engine)
     try:
-        assert (page.input_value("#width"), page.input_value("#height"), page.input_value("#steps")) == ("256", "256", "6")
+        assert (page.input_value("#width"), page.input_value("#height"), page.input_value("#steps")) == ("128", "128", "10")
         note = page.locator("#defaults-note")
-        assert note.is_visible() and "No GPU here" in note.text_content() and "256×256" in note.text_content()
+        assert note.is_visible() and "built-in model" in note.text_content() and "128×128" in note.text_content()
+        assert page.is_visible("#demo-notice") and "draws coloured shapes" in page.inner_text("#demo-notice")
         assert "VRAM" not in (page.get_attribute("#engine-badge", "title") or "")
         assert "VRAM" not in page.inner_text("body")  # what the user reads
-        _shot(page, "web-cpu-defaults-en.png")
+        _shot(page, "web-builtin-defaults-en.png")
         page.fill("#steps", "12")  # the user's own choice
         page.wait_for_timeout(400)  # the form is saved a moment after typing
         page.reload()
         page.wait_for_selector("body[data-ready]")
-        assert page.input_value("#steps") == "12" and page.input_value("#width") == "256"
+        assert page.input_value("#steps") == "12" and page.input_value("#width") == "128"
         page.click("#lang-switch")
-        assert "没有 GPU" in note.text_content()
-        _shot(page, "web-cpu-defaults-zh.png")
+        assert "内置模型" in note.text_content() and "彩色图形" in page.inner_text("#demo-notice")
+        _shot(page, "web-builtin-defaults-zh.png")
+    finally:
+        context.close()
+
+
+def test_on_the_cpu_with_a_users_model_the_page_starts_small_and_says_why(browser: Any, engine: Any) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+    page = context.new_page()
+    try:
+        page.route("**/maple/v1/info", lambda route: route.fulfill(  # a checkpoint of the user's, on the CPU
+            json=dict(json.loads(route.fetch().text()), demo=False, demo_model="")))
+        page.goto(engine.url)
+        page.wait_for_selector("body[data-ready]")
+        assert (page.input_value("#width"), page.input_value("#height"), page.input_value("#steps")) == ("256", "256", "6")
+        note = page.locator("#defaults-note")
+        assert note.is_visible() and "No GPU here" in note.text_content() and "256×256" in note.text_content()
+        assert page.is_hidden("#demo-notice")
+        _shot(page, "web-cpu-defaults-en.png")
     finally:
         context.close()
 
@@ -51,9 +70,9 @@ def test_on_the_cpu_the_page_starts_small_says_why_and_keeps_the_users_choice(br
 def test_on_a_gpu_the_usual_values_come_back(browser: Any, engine: Any) -> None:
     context, page = _open(browser, engine)
     try:
-        assert page.input_value("#width") == "256"
+        assert page.input_value("#width") == "128"
         page.route("**/maple/v1/info", lambda route: route.fulfill(  # the engine as a GPU machine's answers
-            json=dict(json.loads(route.fetch().text()), device="cuda", vram_mode="high", demo=False)))
+            json=dict(json.loads(route.fetch().text()), device="cuda", vram_mode="high", demo=False, demo_model="")))
         page.reload()
         page.wait_for_selector("body[data-ready]")
         assert (page.input_value("#width"), page.input_value("#steps")) == ("512", "20")

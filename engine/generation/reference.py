@@ -36,7 +36,6 @@ from engine.generation.reference_adain import OFF, READ, WRITE, AdainTap, PassSt
 
 if TYPE_CHECKING:
     from engine.generation.batch import Batch
-    from engine.generation.controlnet import Injector, ReadyUnit
 
 log = logging.getLogger(__name__)
 ATTENTION_MODULES = ("reference_only", "reference_adain+attn")
@@ -142,7 +141,7 @@ def encode_mean(pipe: Any, pixels: Any) -> Any:
 class ReferenceHook:
     """The reference units of one batch: their layers' processors and the write passes."""
 
-    def __init__(self, batch: Batch, ready: list[ReadyUnit], injector: Injector) -> None:
+    def __init__(self, batch: Batch, ready: list[Any], injector: Any) -> None:  # controlnet.ReadyUnit, Injector (it imports this module)
         import torch
 
         from engine.generation.schedules import model_schedule

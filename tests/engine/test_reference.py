@@ -117,7 +117,7 @@ def layer_and_inputs() -> tuple[Any, Any, Any]:
 def test_self_attention_moves_toward_the_reference() -> None:
     attn, own, ref = layer_and_inputs()
     inner = attn.processor
-    state = reference._State()
+    state = reference.PassState()
     layer = reference.ReferenceAttention(inner, state, rank=0.0)
     state.mode, state.weight, state.fidelity = reference.WRITE, 1.0, 0.0
     layer(attn, ref)
@@ -136,7 +136,7 @@ def test_self_attention_moves_toward_the_reference() -> None:
 def test_style_fidelity_mixes_the_unconditional_rows() -> None:
     attn, own, ref = layer_and_inputs()
     inner = attn.processor
-    state = reference._State(uncond=1)
+    state = reference.PassState(uncond=1)
     layer = reference.ReferenceAttention(inner, state, rank=0.0)
     state.mode, state.weight, state.fidelity = reference.WRITE, 1.0, 0.25
     layer(attn, ref)
@@ -153,7 +153,7 @@ def test_the_weight_picks_the_widest_layers(tmp_path_factory: pytest.TempPathFac
     layers = reference.self_attention_layers(model("sd1", tmp_path_factory).pipe.unet)
     widths = [int(a.to_q.in_features) for a in layers]
     assert widths == sorted(widths, reverse=True) and len(set(widths)) > 1
-    state = reference._State(mode=reference.WRITE, weight=0.5)
+    state = reference.PassState(mode=reference.WRITE, weight=0.5)
     wrappers = [reference.ReferenceAttention(a.processor, state, i / len(layers)) for i, a in enumerate(layers)]
     for wrapper, layer in zip(wrappers, layers, strict=True):
         wrapper(layer, torch.randn(1, 4, int(layer.to_q.in_features)))
@@ -275,7 +275,7 @@ def test_adain_takes_the_references_statistics() -> None:
     from engine.generation.reference_adain import AdainTap
 
     torch.manual_seed(0)
-    state = reference._State(uncond=1)
+    state = reference.PassState(uncond=1)
     tap = AdainTap(state, rank=0.0)
     ref = torch.randn(2, 3, 8, 8) * 3.0 + 5.0
     x = torch.randn(2, 3, 8, 8)

@@ -17,7 +17,7 @@ from engine.models.configs import config_dir
 from engine.models.ldm_keys import UNET_PREFIX, unet_to_ldm
 from engine.models.synth import random_weights, write_checkpoint
 
-FOLDERS = {"sd1": "demo", "sdxl": "tiny-sdxl"}
+FOLDERS = {"sd1": "demo", "sdxl": "tiny-sdxl", "shapes": "shapes"}  # shapes: fits the built-in model
 CN_PREFIX = "control_model."
 
 

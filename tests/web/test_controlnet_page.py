@@ -26,7 +26,7 @@ def square_png(size: int = 64) -> bytes:
 def _with_controlnet(page: Any, engine: Any) -> None:
     target = engine.home / "models" / "ControlNet" / f"{MODEL}.safetensors"
     if not target.exists():
-        write_tiny_controlnet(target)
+        write_tiny_controlnet(target, family="shapes")  # fits the engine's built-in model
         engine.get("/controlnet/model_list?update=true")
         page.reload()
         page.wait_for_selector("body[data-ready]")

@@ -81,10 +81,10 @@ def test_lora_card_inserts_and_removes_its_tag(page, engine):
 def test_demo_notice_language_and_theme(page, engine):
     assert engine.get("/maple/v1/info")["demo"] is True
     assert page.is_visible("#demo-notice")
-    assert "noise" in page.text_content("#demo-notice")
+    assert "draws coloured shapes" in page.text_content("#demo-notice")
     page.click("#lang-switch")
     assert page.text_content("#generate") == "生成"
-    assert "噪点" in page.text_content("#demo-notice")
+    assert "彩色图形" in page.text_content("#demo-notice")
     page.click("#theme-switch")
     theme = page.get_attribute("html", "data-theme")
     assert theme in ("light", "dark")

@@ -10,22 +10,18 @@ import base64
 import io
 import math
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from PIL import Image
 
 from engine.generation import annotator_anime as anime
 from engine.generation import annotators
 from engine.generation import preprocessors as pre
-from engine.server import controlnet_api
-from engine.server.app import _on_maple_error
 from installer.errors import MapleError
+from tests.engine.annotator_helpers import routes_app
 
 WIDTH = 4
 BOTTLENECK = "model.model.1" + ".model.3" * 6 + ".model.1.weight"  # the innermost down convolution
@@ -158,16 +154,6 @@ def test_a_pickle_that_runs_code_is_refused(tmp_path: Path, capsys: pytest.Captu
 
     refused(tmp_path, {"model.model.0.weight": Payload()}, "Weights only load failed|weights_only")
     assert "ran" not in capsys.readouterr().out
-
-
-def routes_app(home: Path, shared: list[str]) -> TestClient:
-    store = SimpleNamespace(home=SimpleNamespace(root=home), shared_folders=shared)
-    registry = SimpleNamespace(store=store, items=lambda kind: [], refresh=lambda: None)
-    app = FastAPI()
-    app.state.service = SimpleNamespace(runtime=SimpleNamespace(registry=registry))
-    app.add_exception_handler(MapleError, _on_maple_error)
-    app.include_router(controlnet_api.router)
-    return TestClient(app)
 
 
 def test_the_routes_list_it_and_detect_runs_it(tmp_path: Path) -> None:

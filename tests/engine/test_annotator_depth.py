@@ -5,22 +5,17 @@ from __future__ import annotations
 import base64
 import io
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from PIL import Image
 
 from engine.generation import annotator_depth as depth
 from engine.generation import annotators
 from engine.generation import preprocessors as pre
-from engine.server import controlnet_api
-from engine.server.app import _on_maple_error
-from installer.errors import MapleError
+from tests.engine.annotator_helpers import png_b64, routes_app
 
 # encoder -> (width, blocks, head width, projections) and the published parameter counts (millions)
 PUBLISHED = {"vits": (384, 12, 64, (48, 96, 192, 384), 24.8), "vitb": (768, 12, 128, (96, 192, 384, 768), 97.5),
@@ -191,22 +186,6 @@ def test_files_that_are_not_this_network_are_refused(tmp_path: Path) -> None:
 
     torch.save({"x": Payload()}, str(path))
     refused("Weights only load failed|weights_only")
-
-
-def routes_app(home: Path, shared: list[str]) -> TestClient:
-    store = SimpleNamespace(home=SimpleNamespace(root=home), shared_folders=shared)
-    registry = SimpleNamespace(store=store, items=lambda kind: [], refresh=lambda: None)
-    app = FastAPI()
-    app.state.service = SimpleNamespace(runtime=SimpleNamespace(registry=registry))
-    app.add_exception_handler(MapleError, _on_maple_error)
-    app.include_router(controlnet_api.router)
-    return TestClient(app)
-
-
-def png_b64(image: np.ndarray) -> str:
-    buf = io.BytesIO()
-    Image.fromarray(image).save(buf, format="PNG")
-    return base64.b64encode(buf.getvalue()).decode()
 
 
 def test_the_routes_list_depth_anything_and_detect_with_it(tmp_path: Path) -> None:

@@ -5,22 +5,17 @@ from __future__ import annotations
 import base64
 import io
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from PIL import Image
 
 from engine.generation import annotator_hed as hed
 from engine.generation import annotators
 from engine.generation import preprocessors as pre
-from engine.server import controlnet_api
-from engine.server.app import _on_maple_error
-from installer.errors import MapleError
+from tests.engine.annotator_helpers import png_b64, routes_app
 
 NAMES = ("softedge_hed", "softedge_hedsafe", "scribble_hed")
 
@@ -148,22 +143,6 @@ def test_a_file_with_other_keys_or_code_is_refused(tmp_path: Path) -> None:
     torch.save({"norm": Payload()}, str(target))
     with pytest.raises(annotators.AnnotatorMissingError, match="cannot be used as the HED network"):
         pre.detect(pre.find_module("scribble"), picture(), 64, -1, -1, weight_folders=roots)
-
-
-def routes_app(home: Path, shared: list[str]) -> TestClient:
-    store = SimpleNamespace(home=SimpleNamespace(root=home), shared_folders=shared)
-    registry = SimpleNamespace(store=store, items=lambda kind: [], refresh=lambda: None)
-    app = FastAPI()
-    app.state.service = SimpleNamespace(runtime=SimpleNamespace(registry=registry))
-    app.add_exception_handler(MapleError, _on_maple_error)
-    app.include_router(controlnet_api.router)
-    return TestClient(app)
-
-
-def png_b64(image: np.ndarray) -> str:
-    buf = io.BytesIO()
-    Image.fromarray(image).save(buf, format="PNG")
-    return base64.b64encode(buf.getvalue()).decode()
 
 
 def test_the_routes_list_the_modules_and_detect_with_them(tmp_path: Path) -> None:

@@ -5,7 +5,9 @@ wake-up, a Ctrl-C waits until the next Python slot (with ``QT_QPA_PLATFORM=offsc
 never). :func:`install_for_qt` gives the loop that wake-up: the C-level handler writes the signal
 number to a socket (``signal.set_wakeup_fd``) and a ``QSocketNotifier`` on its other end makes the
 loop run a Python slot at once, so the handler runs. The first signal asks for a clean stop; later
-ones are only logged, since the stop is already on its way and has its own time limits.
+ones are only logged, since the stop is already on its way and has its own time limits. Once a stop
+was asked for, the handler stays in place to the end of the process: a second Ctrl-C arriving while
+Maple finishes its stop would otherwise meet the default handler and end it without its clean-up.
 """
 
 from __future__ import annotations
@@ -54,8 +56,15 @@ def interrupt_on_stop_signals() -> Iterator[StopRequest]:
     try:
         yield handler
     finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
+        _restore(handler, previous)
+
+
+def _restore(handler: StopRequest, previous: dict[int, Any]) -> None:
+    """Put the previous handlers back, unless a stop is under way (then later signals stay logged only)."""
+    if handler.received:
+        return
+    for sig, old in previous.items():
+        signal.signal(sig, old)
 
 
 class QtStopSignals:
@@ -67,8 +76,7 @@ class QtStopSignals:
         self._keep = keep  # the sockets and the notifier (or timer) live as long as this object
 
     def close(self) -> None:
-        for sig, old in self.previous.items():
-            signal.signal(sig, old)
+        _restore(self.handler, self.previous)
         with contextlib.suppress(ValueError):  # not the main thread
             signal.set_wakeup_fd(-1)
         for item in self._keep:

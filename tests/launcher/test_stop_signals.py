@@ -108,6 +108,35 @@ def test_window_stops_on_sigterm_while_starting_and_a_second_signal_changes_noth
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+def test_a_signal_after_the_stop_finished_is_still_only_logged() -> None:
+    """The window's loop can end before a second SIGTERM arrives: the handler must still be there then."""
+    from launcher.stop_signals import STOP_SIGNALS, QtStopSignals, StopRequest, interrupt_on_stop_signals
+
+    own = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
+    try:
+        calls: list[int] = []
+        handler = StopRequest(calls.append)
+        stops = QtStopSignals(handler, {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}, [])
+        os.kill(os.getpid(), signal.SIGTERM)
+        stops.close()
+        assert signal.getsignal(signal.SIGTERM) is handler
+        os.kill(os.getpid(), signal.SIGTERM)  # would end this process with the default handler
+        assert calls == [signal.SIGTERM] and handler.received == [signal.SIGTERM, signal.SIGTERM]
+
+        quiet = StopRequest(calls.append)
+        unused = QtStopSignals(quiet, {sig: signal.signal(sig, quiet) for sig in STOP_SIGNALS}, [])
+        unused.close()  # no stop asked for: the previous handlers come back
+        assert signal.getsignal(signal.SIGTERM) is handler
+
+        with pytest.raises(KeyboardInterrupt), interrupt_on_stop_signals():
+            os.kill(os.getpid(), signal.SIGTERM)
+        assert isinstance(signal.getsignal(signal.SIGTERM), StopRequest)
+        os.kill(os.getpid(), signal.SIGTERM)  # the terminal start's stop: a second one is only logged
+    finally:
+        for sig, old in own.items():
+            signal.signal(sig, old)
+
+
 @pytest.mark.timeout(90)
 def test_sigterm_closes_the_window_and_leaves_a_running_download_paused_to_resume(qtbot, make_window, home, server) -> None:
     """The handler ``run_gui`` installs, on this test's own process: the download keeps its ``.part``
@@ -130,12 +159,15 @@ def test_sigterm_closes_the_window_and_leaves_a_running_download_paused_to_resum
     qtbot.waitUntil(lambda: (folder / "slow.safetensors.part").exists()
                     and (folder / "slow.safetensors.part").stat().st_size > 100_000, timeout=20000)
     app = QApplication.instance()
+    own = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     stop = _stop_on_signals(app, window)  # type: ignore[arg-type]
     try:
         os.kill(os.getpid(), signal.SIGTERM)
         qtbot.waitUntil(lambda: not window.isVisible(), timeout=STOP_WITHIN_S * 1000)
     finally:
         stop.close()
+        for sig, old in own.items():  # a stop keeps its handler to the end; this test process goes on
+            signal.signal(sig, old)
     part = folder / "slow.safetensors.part"
     assert part.exists() and 0 < part.stat().st_size < len(data) and not (folder / "slow.safetensors").exists()
     assert job and "slow.safetensors" in (home.cache_dir / "downloads.json").read_text(encoding="utf-8")

@@ -6,8 +6,9 @@ never). :func:`install_for_qt` gives the loop that wake-up: the C-level handler 
 number to a socket (``signal.set_wakeup_fd``) and a ``QSocketNotifier`` on its other end makes the
 loop run a Python slot at once, so the handler runs. The first signal asks for a clean stop; later
 ones are only logged, since the stop is already on its way and has its own time limits. Once a stop
-was asked for, the handler stays in place to the end of the process: a second Ctrl-C arriving while
-Maple finishes its stop would otherwise meet the default handler and end it without its clean-up.
+was asked for, putting the handlers away ignores the stop signals to the end of the process: a second
+Ctrl-C arriving while Maple finishes (Python resets its own handlers to the default as it exits)
+would otherwise end it by the signal, without its clean-up and with a failing exit code.
 """
 
 from __future__ import annotations
@@ -60,11 +61,9 @@ def interrupt_on_stop_signals() -> Iterator[StopRequest]:
 
 
 def _restore(handler: StopRequest, previous: dict[int, Any]) -> None:
-    """Put the previous handlers back, unless a stop is under way (then later signals stay logged only)."""
-    if handler.received:
-        return
+    """Put the previous handlers back, unless a stop is under way: then the stop signals are ignored."""
     for sig, old in previous.items():
-        signal.signal(sig, old)
+        signal.signal(sig, signal.SIG_IGN if handler.received else old)
 
 
 class QtStopSignals:

@@ -19,11 +19,12 @@ class Row:
     fix: str | None
 
 
-def run_check(home: Path, port: int) -> Any:
-    """Run engineer 1's machine check (in a worker: it probes the GPU, disks and ports)."""
+def run_check(home: Path, port: int, auth: str = "") -> Any:
+    """Run the machine check (in a worker: it probes the GPU, disks and ports). ``auth``: the settings'
+    ``api_auth``, so an engine of this Maple that asks for it is recognised on its port."""
     from installer.machine.report import check
 
-    return check(home, port=port)
+    return check(home, port=port, auth=auth)
 
 
 def rows(report: Any, lang: str) -> list[Row]:

@@ -45,8 +45,8 @@ class AppContext(QObject):
         if self.checking:
             return
         self.checking = True
-        root, port = self.home.root, self.settings.port
-        workers.submit(lambda _p, _c: check_view.run_check(root, port),
+        root, port, auth = self.home.root, self.settings.port, self.settings.api_auth
+        workers.submit(lambda _p, _c: check_view.run_check(root, port, auth),
                        on_done=self._check_done, on_error=self._check_error, name="machine-check")
 
     def _check_done(self, report: Any) -> None:

@@ -96,7 +96,7 @@ def _run(term: Terminal, home: Home, lang: str, program: list[str] | None) -> in
     term.say("Maple: checking this machine...")
     check_args: list[str] = []
     try:
-        report = check_view.run_check(home.root, settings.port)
+        report = check_view.run_check(home.root, settings.port, settings.api_auth)
         print_check(term, report, lang)
         check_args = check_view.check_args(report)
     except Exception as exc:  # the check must never stop the start

@@ -6,9 +6,10 @@ import { $ } from "./dom.js";
 import { t } from "./i18n.js";
 import { saveUI, savedValue, setFieldValue, ui } from "./store.js";
 
-export const QUICK = { width: 256, height: 256, steps: 6 };
-export const BUILTIN = { width: 128, height: 128, steps: 10 }; // the built-in shapes model's own size
-const USUAL = { width: 512, height: 512, steps: 20 };
+export const QUICK = { width: 256, height: 256, steps: 6, cfg_scale: 7 };
+// the built-in shapes model's own size; CFG 5 follows its prompts best (docs/builtin-model.md)
+export const BUILTIN = { width: 128, height: 128, steps: 10, cfg_scale: 5 };
+const USUAL = { width: 512, height: 512, steps: 20, cfg_scale: 7 };
 
 const quickMachine = (info) => info.device === "cpu" || Boolean(info.demo);
 const quickValues = (info) => (info.demo_model === "shapes" ? BUILTIN : QUICK);
@@ -29,7 +30,7 @@ function paintNote(info) {
   const shown = Object.keys(ui.machineDefaults || {}).length > 0;
   note.hidden = !shown;
   const values = quickValues(info);
-  if (shown) note.textContent = t(noteKey(info), { w: values.width, h: values.height, steps: values.steps });
+  if (shown) note.textContent = t(noteKey(info), { w: values.width, h: values.height, steps: values.steps, cfg: values.cfg_scale });
 }
 
 /** Apply the machine's starting values to the fields the user has not set; ``info``: /maple/v1/info. */

@@ -1,6 +1,6 @@
 """The built-in shapes model: a small SD1 model, trained by Maple itself, that draws coloured shapes.
 
-It ships in ``assets/models`` (``scripts/train_demo_model.py`` made it) with its striped LoRA and is
+It ships in ``assets/models`` (``scripts/train_demo_model.py`` made it) with its outlined LoRA and is
 copied into the home's checkpoint and LoRA folders when the home has no checkpoint, so a fresh
 install draws "a red circle on a blue background, top left" with no download. It is an ordinary
 A1111 single-file checkpoint (its config is named by the ``maple.config`` metadata) and loads
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).resolve().parent.parent.parent / "assets" / "models"
 BUILTIN_FILENAME = BUILTIN_MODEL_FILENAME
-BUILTIN_LORA = "maple-shapes-striped.safetensors"
+BUILTIN_LORA = "maple-shapes-outlined.safetensors"
 BUILTIN_LABEL = "built-in, draws coloured shapes"
 NATIVE_SIZE = 128  # the side the model was trained at
 EXAMPLE_PROMPT = "a red circle on a blue background, top left"

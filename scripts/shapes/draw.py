@@ -1,5 +1,7 @@
 """Drawing a scene: a picture of one shape on a plain background, drawn at twice the size and reduced
-so the edges are smooth. ``striped`` draws the shape with white diagonal stripes (the LoRA's look)."""
+so the edges are smooth. ``outlined`` draws only the shape's thick outline, its middle left in the
+background's colour (the LoRA's look); ``striped`` draws it with broad white diagonal stripes (a
+texture the autoencoder also sees)."""
 
 from __future__ import annotations
 
@@ -55,7 +57,10 @@ def _outline(draw: ImageDraw.ImageDraw, shape: str, cx: float, cy: float, r: flo
         raise ValueError(f"no such shape {shape!r}")
 
 
-def draw_scene(scene: Scene, rng: random.Random, striped: bool = False) -> Image.Image:
+OUTLINE = 0.35  # the outline's width, over the shape's half-extent
+
+
+def draw_scene(scene: Scene, rng: random.Random, striped: bool = False, outlined: bool = False) -> Image.Image:
     side = SIDE * _SCALE
     background = _jitter(BACKGROUNDS[scene.background], rng)
     colour = _jitter(COLOURS[scene.colour], rng)
@@ -67,6 +72,8 @@ def draw_scene(scene: Scene, rng: random.Random, striped: bool = False) -> Image
     if scene.shape == "ring":
         inner = r * 0.55
         mask_draw.ellipse((cx - inner, cy - inner, cx + inner, cy + inner), fill=0)
+    if outlined:
+        mask = _outline_only(mask, OUTLINE * r)
     fill = Image.new("RGB", (side, side), colour)
     if striped:
         _stripes(fill, scene)
@@ -74,11 +81,22 @@ def draw_scene(scene: Scene, rng: random.Random, striped: bool = False) -> Image
     return picture.resize((SIDE, SIDE), Image.Resampling.BOX)
 
 
+def _outline_only(mask: Image.Image, width: float) -> Image.Image:
+    """The band of ``mask`` within ``width`` pixels of its edge."""
+    import numpy as np
+    from scipy import ndimage
+
+    inside = np.asarray(mask) > 127
+    deep = ndimage.distance_transform_edt(inside) > width
+    return Image.fromarray(np.where(inside & ~deep, 255, 0).astype(np.uint8), "L")
+
+
 def _stripes(fill: Image.Image, scene: Scene) -> None:
-    """White diagonal stripes (black ones on a white shape) across the shape's colour."""
+    """Broad white diagonal stripes (black ones on a white or yellow shape) across the shape's colour,
+    five to the picture's side: broad enough for the autoencoder's 8-pixel latent cells to carry."""
     side = fill.width
     draw = ImageDraw.Draw(fill)
     stripe = (20, 20, 20) if scene.colour in ("white", "yellow") else (250, 250, 250)
-    period = side // 10
+    period = side // 5
     for k in range(-side, side * 2, period):
         draw.polygon([(k, 0), (k + period // 2, 0), (k + period // 2 - side, side), (k - side, side)], fill=stripe)

@@ -27,6 +27,7 @@ class Seen:
     col: int
     fill: float  # of the bounding box
     solidity: float  # of the convex hull
+    hollow: bool  # its middle is empty (a ring, or any shape drawn as an outline)
 
 
 def _nearest(rgb: Any, names: dict[str, tuple[int, int, int]]) -> str:
@@ -100,4 +101,5 @@ def look(picture: Any) -> Seen | None:
     colour = _nearest(np.median(a[mask], axis=0), COLOURS)
     solidity = _solidity(mask)
     shape = classify(fill, solidity, hollow, corner_fill(mask[y0:y1, x0:x1]))
-    return Seen(colour, shape, _nearest(bg, BACKGROUNDS), row, col, fill, solidity)
+    return Seen(colour, shape, _nearest(bg, BACKGROUNDS), row, col, fill, solidity, hollow)
+

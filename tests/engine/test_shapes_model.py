@@ -22,7 +22,7 @@ from scripts.shapes.vocab import Scene, held_out_scenes
 from tests.engine.server_helpers import Engine, decode_png, running_engine
 from tests.engine.shape_analysis import look
 
-NATIVE = {"width": 128, "height": 128, "steps": 10, "cfg_scale": 7.0, "sampler_name": "DPM++ 2M"}
+NATIVE = {"width": 128, "height": 128, "steps": 10, "cfg_scale": 5.0, "sampler_name": "DPM++ 2M"}  # the page's defaults for it
 PROMPT = "a large red circle on a blue background, center"
 
 
@@ -72,7 +72,7 @@ def test_an_empty_home_starts_with_the_built_in_model_and_says_what_it_is(engine
     models = engine.client.get("/sdapi/v1/sd-models").json()
     assert [m["model_name"] for m in models] == ["maple-shapes (built-in, draws coloured shapes)"]
     loras = engine.client.get("/sdapi/v1/loras").json()
-    assert [entry["name"] for entry in loras] == ["maple-shapes-striped"]
+    assert [entry["name"] for entry in loras] == ["maple-shapes-outlined"]
 
 
 def test_the_console_says_it_draws_coloured_shapes(tmp_path: Any, caplog: pytest.LogCaptureFixture) -> None:
@@ -86,13 +86,13 @@ def test_the_console_says_it_draws_coloured_shapes(tmp_path: Any, caplog: pytest
     assert "built-in model, a small model that draws coloured shapes" in caplog.text
 
 
-# What the shipped weights reach (measured by this test, printed with -s): the floors sit a few points
-# under them, far above chance (a colour of 10: 10 %; a shape of 5: 20 %). The issue's aim, colour
-# >= 90 % and shape >= 70 %, is not reached yet (docs/builtin-model.md).
-COLOUR_FLOOR, SHAPE_FLOOR = 0.55, 0.55
+# What the shipped weights reach on this machine (printed with -s): colour 91.0 %, shape 84.0 % (the
+# issue's aims: 90 % and 70 %). The floors sit two to three prompts under the colour figure, since
+# another CPU's float rounding may turn a borderline picture, and far above chance (10 % and 20 %).
+COLOUR_FLOOR, SHAPE_FLOOR = 0.88, 0.78
 
 
-def test_prompts_it_never_saw_get_their_colour_and_shape_well_above_chance(engine: Engine) -> None:
+def test_prompts_it_never_saw_get_their_colour_and_shape(engine: Engine) -> None:
     """200 held-out scenes at 128x128, 10 steps, through the API."""
     scenes = held_out_scenes(200)
     colour = shape = 0
@@ -138,15 +138,22 @@ def test_img2img_keeps_the_layout_of_its_source(engine: Engine) -> None:
     assert (seen.row, seen.col, seen.shape, seen.background) == (0, 0, "square", "blue")
 
 
-def test_the_shipped_lora_changes_the_picture_and_is_named_in_the_infotext(engine: Engine) -> None:
-    """The LoRA loads on the built-in model and changes what it draws (the stripes it was taught do not
-    show clearly yet: docs/builtin-model.md), with its hash in the infotext as for any LoRA."""
-    prompt = "a large green square on a white background, center"
-    plain = generate(engine, prompt, seed=21)
-    r = engine.client.post("/sdapi/v1/txt2img", json={**NATIVE, "seed": 21,
-                                                       "prompt": prompt + " <lora:maple-shapes-striped:1>"})
-    assert r.status_code == 200, r.text
-    with_lora = decode_png(r.json()["images"][0]).convert("RGB")
-    assert _differ(plain, with_lora) > 10.0
-    infotext = json.loads(r.json()["info"])["infotexts"][0]
-    assert 'Lora hashes: "maple-shapes-striped: ' in infotext
+def test_the_shipped_lora_draws_outlines_and_is_named_in_the_infotext(engine: Engine) -> None:
+    """The LoRA, taught on outlined shapes, empties the middle of squares and circles the model draws
+    filled without it, and its hash is in the infotext as for any LoRA."""
+    prompts = [f"a large {colour} {shape} on a gray background, center"
+               for colour, shape in (("green", "square"), ("red", "circle"), ("purple", "square"), ("orange", "circle"))]
+    hollow = {0: 0, 1: 0}
+    infotext = ""
+    for weight in hollow:
+        for prompt in prompts:
+            for seed in (40, 41):
+                r = engine.client.post("/sdapi/v1/txt2img", json={**NATIVE, "seed": seed, "prompt": prompt + (
+                    " <lora:maple-shapes-outlined:1>" if weight else "")})
+                assert r.status_code == 200, r.text
+                seen = look(decode_png(r.json()["images"][0]).convert("RGB"))
+                hollow[weight] += bool(seen and seen.hollow)
+                infotext = json.loads(r.json()["info"])["infotexts"][0]
+    print(f"hollow shapes out of {2 * len(prompts)}: without the LoRA {hollow[0]}, with it {hollow[1]}")
+    assert hollow[0] == 0 and hollow[1] >= 5
+    assert 'Lora hashes: "maple-shapes-outlined: ' in infotext

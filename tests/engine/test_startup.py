@@ -161,7 +161,7 @@ def test_shutdown_endpoint_stops_the_process(tiny_home: Home) -> None:
 
 MAPLE_LINES = re.compile("|".join([
     URL_LINE.pattern, STARTUP_LINE.pattern, r"^Device: .+, precision \w+(, VRAM mode \w+.*)?$",
-    r"^Copied Maple's built-in maple-shapes(-striped)?\.safetensors to .+$",
+    r"^Copied Maple's built-in maple-shapes(-outlined)?\.safetensors to .+$",
     r"^No checkpoint found: starting with Maple's built-in model, a small model that draws coloured shapes \(try .+\)\.$",
     r"^Put a checkpoint in .+Stable-diffusion \(or run: maple-models pull sd15\), then pick it on the page\.$",
     r"^Loaded maple-shapes\.safetensors \(sd1, cpu, torch\.bfloat16\) in \d+\.\ds$", r"^saved 1 image\(s\) to .+$", r"^Stopping the engine\.\.\.$", r"^Engine stopped\.$",

@@ -31,9 +31,11 @@ def test_with_the_built_in_model_the_page_starts_at_its_size_says_why_and_keeps_
         browser: Any, engine: Any) -> None:
     context, page = _open(browser, engine)
     try:
-        assert (page.input_value("#width"), page.input_value("#height"), page.input_value("#steps")) == ("128", "128", "10")
+        assert (page.input_value("#width"), page.input_value("#height"), page.input_value("#steps"),
+                page.input_value("#cfg_scale")) == ("128", "128", "10", "5")
         note = page.locator("#defaults-note")
         assert note.is_visible() and "built-in model" in note.text_content() and "128×128" in note.text_content()
+        assert "CFG 5" in note.text_content()
         assert page.is_visible("#demo-notice") and "draws coloured shapes" in page.inner_text("#demo-notice")
         assert "VRAM" not in (page.get_attribute("#engine-badge", "title") or "")
         assert "VRAM" not in page.inner_text("body")  # what the user reads

@@ -93,7 +93,8 @@ def _outline_only(mask: Image.Image, width: float) -> Image.Image:
 
 def _stripes(fill: Image.Image, scene: Scene) -> None:
     """Broad white diagonal stripes (black ones on a white or yellow shape) across the shape's colour,
-    five to the picture's side: broad enough for the autoencoder's 8-pixel latent cells to carry."""
+    five to the picture's side: a texture among the autoencoder's pictures (it does not carry them
+    well at this size, which is why the LoRA draws outlines instead)."""
     side = fill.width
     draw = ImageDraw.Draw(fill)
     stripe = (20, 20, 20) if scene.colour in ("white", "yellow") else (250, 250, 250)

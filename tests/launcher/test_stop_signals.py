@@ -111,7 +111,12 @@ def test_window_stops_on_sigterm_while_starting_and_a_second_signal_changes_noth
 def test_a_signal_after_the_stop_finished_is_still_only_logged() -> None:
     """The window's loop can end before a second SIGTERM arrives, and Python puts the default handler
     back for its own ones as it exits: after a stop the signals are ignored, so it cannot end Maple."""
-    from launcher.stop_signals import STOP_SIGNALS, QtStopSignals, StopRequest, interrupt_on_stop_signals
+    from launcher.stop_signals import (
+        STOP_SIGNALS,
+        QtStopSignals,
+        StopRequest,
+        interrupt_on_stop_signals,
+    )
 
     own = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
     try:

@@ -72,12 +72,13 @@ def test_on_the_cpu_with_a_users_model_the_page_starts_small_and_says_why(browse
 def test_on_a_gpu_the_usual_values_come_back(browser: Any, engine: Any) -> None:
     context, page = _open(browser, engine)
     try:
-        assert page.input_value("#width") == "128"
+        assert (page.input_value("#width"), page.input_value("#cfg_scale")) == ("128", "5")
         page.route("**/maple/v1/info", lambda route: route.fulfill(  # the engine as a GPU machine's answers
             json=dict(json.loads(route.fetch().text()), device="cuda", vram_mode="high", demo=False, demo_model="")))
         page.reload()
         page.wait_for_selector("body[data-ready]")
         assert (page.input_value("#width"), page.input_value("#steps")) == ("512", "20")
+        assert page.input_value("#cfg_scale") == "7"  # the built-in model's CFG 5 was Maple's choice, not the user's
         assert page.is_hidden("#defaults-note")
     finally:
         context.close()
